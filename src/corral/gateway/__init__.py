@@ -1,0 +1,1 @@
+"""App adapters (WSGI, ASGI), independent of the wire protocol that carries the request."""

@@ -1,0 +1,165 @@
+"""ASGI 3 HTTP adapter: one task per request, scope/receive/send over an exchange.
+
+Implements the ASGI HTTP spec version stated in ``SPEC_VERSION``. The exchange
+(HTTP/1.1 today) does framing; this module only speaks ASGI messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from corral.gateway.paths import decode_path, split_root_path
+from corral.http1.head import EncodedHeaders, InvalidResponse, encode_headers
+
+error_log = logging.getLogger("corral.error")
+
+SPEC_VERSION = "2.4"
+ASGI_INFO = {"version": "3.0", "spec_version": SPEC_VERSION}
+_DISCONNECT = {"type": "http.disconnect"}
+
+
+class ClientDisconnected(OSError):
+    """Raised by ``send()`` once the client has gone (ASGI HTTP spec 2.4)."""
+
+
+class ASGIGateway:
+    """Starts one ASGI task per request."""
+
+    __slots__ = ("app", "loop", "root_path", "state", "tasks")
+
+    def __init__(
+        self,
+        app: Callable[..., Any],
+        loop: asyncio.AbstractEventLoop,
+        root_path: str,
+        state: dict[str, Any] | None,
+    ) -> None:
+        self.app = app
+        self.loop = loop
+        self.root_path = root_path.rstrip("/").encode("utf-8")
+        self.state = state
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, exchange: Any) -> None:
+        cycle = HTTPCycle(exchange)
+        task = self.loop.create_task(cycle.run(self.app, self.scope(exchange)))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def scope(self, exchange: Any) -> dict[str, Any]:
+        """The ``http`` connection scope for an exchange."""
+        raw_path = exchange.path
+        root, rest = split_root_path(decode_path(raw_path), self.root_path)
+        scope: dict[str, Any] = {
+            "type": "http",
+            "asgi": ASGI_INFO,
+            "http_version": exchange.http_version,
+            "server": exchange.server,
+            "client": exchange.client,
+            "scheme": exchange.scheme,
+            "method": exchange.method,
+            "root_path": root.decode("utf-8", "replace"),
+            # ASGI: path is the full path, root_path included.
+            "path": (root + rest).decode("utf-8", "replace"),
+            "raw_path": raw_path,
+            "query_string": exchange.query,
+            "headers": exchange.headers,
+        }
+        if self.state is not None:
+            scope["state"] = self.state.copy()
+        return scope
+
+
+class HTTPCycle:
+    """receive() and send() for one request."""
+
+    __slots__ = ("body_done", "exchange", "started")
+
+    def __init__(self, exchange: Any) -> None:
+        self.exchange = exchange
+        self.started = False
+        self.body_done = False
+
+    async def run(self, app: Callable[..., Any], scope: dict[str, Any]) -> None:
+        exchange = self.exchange
+        try:
+            await app(scope, self.receive, self.send)
+        except ClientDisconnected:
+            pass
+        except asyncio.CancelledError:
+            exchange.fail(500)
+            raise
+        except Exception:
+            error_log.exception("exception in ASGI application")
+            exchange.fail(500)
+        else:
+            if not exchange.finished and not exchange.disconnected:
+                error_log.error("ASGI application returned without completing its response")
+                exchange.fail(500)
+
+    async def receive(self) -> dict[str, Any]:
+        exchange = self.exchange
+        if self.body_done or exchange.disconnected:
+            await exchange.wait_disconnect_or_finish()
+            return _DISCONNECT
+        if not exchange.request_complete and not exchange.body.buffered:
+            await exchange.wait_body()
+            if exchange.disconnected:
+                return _DISCONNECT
+        body = exchange.take_body()
+        more = not exchange.request_complete
+        if not more:
+            self.body_done = True
+        return {"type": "http.request", "body": body, "more_body": more}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        exchange = self.exchange
+        kind = message.get("type") if type(message) is dict else None
+        if kind == "http.response.body":
+            if not self.started:
+                raise _violation(exchange, "http.response.body sent before http.response.start")
+            body = message.get("body", b"")
+            if type(body) is not bytes:
+                if not isinstance(body, bytes | bytearray | memoryview):
+                    raise _violation(exchange, f"body must be bytes, got {type(body).__name__}")
+                body = bytes(body)
+            if exchange.disconnected:
+                raise ClientDisconnected("client disconnected")
+            more = bool(message.get("more_body", False))
+            exchange.write(body, more)
+            if more and not exchange.writable:
+                await exchange.drain()
+        elif kind == "http.response.start":
+            if self.started:
+                raise _violation(exchange, "http.response.start sent twice")
+            self.started = True
+            try:
+                status = message["status"]
+                if type(status) is not int:
+                    raise InvalidResponse(f"status must be an int, got {status!r}")
+                headers = _encode(message.get("headers", ()))
+            except (InvalidResponse, KeyError) as exc:
+                raise _violation(exchange, f"invalid http.response.start: {exc}") from None
+            exchange.start_response(status, headers)
+        else:
+            raise _violation(exchange, f"unexpected ASGI message {kind!r} for an http scope")
+
+
+def _encode(headers: Iterable[Any]) -> EncodedHeaders:
+    pairs = []
+    for item in headers:
+        name, value = item
+        if type(name) is not bytes or type(value) is not bytes:
+            raise InvalidResponse(f"header {item!r} must be a pair of bytes")
+        pairs.append((name, value))
+    return encode_headers(pairs, allow_hop_by_hop=True)
+
+
+def _violation(exchange: Any, message: str) -> RuntimeError:
+    """Log an app's ASGI protocol violation; the app gets the error raised in send()."""
+    error_log.error("ASGI protocol violation: %s", message)
+    exchange.fail(500)
+    return RuntimeError(message)

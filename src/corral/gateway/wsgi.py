@@ -1,0 +1,272 @@
+"""WSGI (PEP 3333) adapter.
+
+With ``--threads 1`` the app runs inline on the event loop, but only once its
+whole request body is in hand (memory, then a temporary file), so a slow client
+never blocks the worker. With more threads it runs in a bounded pool and
+``wsgi.input`` reads from the connection as the app asks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any
+
+from corral.gateway.wsgi_environ import base_environ, build_environ
+from corral.gateway.wsgi_io import FileWrapper, StreamInput
+from corral.http1.head import (
+    EncodedHeaders,
+    InvalidResponse,
+    encode_headers,
+    parse_wsgi_status,
+    wsgi_header_pairs,
+)
+
+error_log = logging.getLogger("corral.error")
+
+
+class StartResponse:
+    """``start_response`` and the legacy ``write()`` callable for one request."""
+
+    __slots__ = ("called", "exchange", "writer")
+
+    def __init__(self, exchange: Any, writer: Callable[[bytes, bool], None]) -> None:
+        self.exchange = exchange
+        self.called = False
+        self.writer = writer
+
+    def __call__(
+        self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], None]:
+        if exc_info is not None:
+            try:
+                if self.exchange.response_started:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.called:
+            raise AssertionError("start_response() called twice without exc_info (PEP 3333)")
+        code = parse_wsgi_status(status)
+        encoded = encode_headers(wsgi_header_pairs(headers), allow_hop_by_hop=False)
+        self.called = True
+        self.exchange.start_response(code, encoded)
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        if not self.called:
+            raise AssertionError("write() called before start_response()")
+        if type(data) is not bytes:
+            raise InvalidResponse(f"write() takes bytes, got {type(data).__name__}")
+        if data:
+            self.writer(data, True)
+
+
+class WSGIGateway:
+    """Runs a WSGI app for each exchange, inline or in a thread pool."""
+
+    def __init__(
+        self, app: Callable[..., Any], loop: asyncio.AbstractEventLoop, config: Any
+    ) -> None:
+        self.app = app
+        self.loop = loop
+        self.root_path = config.root_path.rstrip("/").encode("latin-1")
+        self.spool_over = max(1, config.body_spool_threshold)
+        self.chunked_buffer = config.wsgi_chunked_buffer
+        threads = config.threads
+        self.pool = (
+            ThreadPoolExecutor(threads, thread_name_prefix="corral-wsgi") if threads > 1 else None
+        )
+        self.base = base_environ(threads > 1, FileWrapper)
+        self.busy = 0  # requests running or queued in the pool
+
+    def start(self, exchange: Any) -> None:
+        if self.pool is None or (exchange.chunked_request and self.chunked_buffer):
+            # Gather the body first: always inline; bounded for chunked bodies in threads.
+            exchange.body.spool_over = self.spool_over
+            exchange.send_continue()
+            if exchange.request_complete:
+                self._body_complete(exchange)
+            else:
+                exchange.on_request_complete = partial(self._body_complete, exchange)
+                if self.pool is not None:
+                    exchange.on_body_over = (self.chunked_buffer, partial(self._submit, exchange))
+        else:
+            self._submit(exchange)
+
+    def shutdown(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- inline --------------------------------------------------------------------
+
+    def _body_complete(self, exchange: Any) -> None:
+        if self.pool is not None:
+            self._submit(exchange)
+            return
+        body = exchange.body
+        stream = body.as_file() or io.BytesIO(body.take())
+        length = body.received if exchange.has_body else None
+        environ = build_environ(self.base, exchange, self.root_path, stream, length)
+        start_response = StartResponse(exchange, exchange.write)
+        try:
+            result = self.app(environ, start_response)
+        except Exception:
+            error_log.exception("exception in WSGI application")
+            exchange.fail(500)
+            return
+        self._send_inline(exchange, start_response, result)
+
+    def _send_inline(self, exchange: Any, start_response: StartResponse, result: Any) -> None:
+        try:
+            if type(result) is list and start_response.called:
+                exchange.write(_join(result), False)
+            elif isinstance(result, FileWrapper) and result.fileno() is not None:
+                task = self.loop.create_task(_send_file(exchange, result, start_response))
+                task.add_done_callback(lambda _: _close(result))
+                return
+            else:
+                self._pump(exchange, start_response, result, iter(result))
+                return
+        except Exception:
+            error_log.exception("exception in WSGI application")
+            exchange.fail(500)
+        _close(result)
+
+    def _pump(
+        self, exchange: Any, start_response: StartResponse, result: Any, chunks: Iterator[bytes]
+    ) -> None:
+        """Send chunks until the iterable ends or the transport is full (then resume later)."""
+        exchange.on_writable = None
+        try:
+            if not exchange.disconnected:
+                for chunk in chunks:
+                    if type(chunk) is not bytes:
+                        raise InvalidResponse(f"app yielded {type(chunk).__name__}, not bytes")
+                    if chunk:
+                        _check_started(start_response)
+                        exchange.write(chunk, True)
+                    if exchange.disconnected:
+                        break
+                    if not exchange.writable:
+                        exchange.on_writable = partial(
+                            self._pump, exchange, start_response, result, chunks
+                        )
+                        return
+                else:
+                    _check_started(start_response)
+                    exchange.write(b"", False)
+        except Exception:
+            error_log.exception("exception in WSGI application")
+            exchange.fail(500)
+        _close(result)
+
+    # -- threaded ------------------------------------------------------------------
+
+    def _submit(self, exchange: Any) -> None:
+        assert self.pool is not None
+        exchange.on_body_over = None
+        exchange.on_request_complete = None
+        body = exchange.body
+        if exchange.request_complete:
+            stream: Any = body.as_file() or io.BytesIO(body.take())
+            length = body.received if exchange.has_body else None
+        else:
+            prefix = body.detach()
+            stream = StreamInput(exchange, self.loop, prefix)
+            length = exchange.content_length
+        self.busy += 1
+        future = self.pool.submit(self._run_threaded, exchange, stream, length)
+        future.add_done_callback(self._done)
+
+    def _done(self, _: Any) -> None:
+        self.loop.call_soon_threadsafe(self._decrement)
+
+    def _decrement(self) -> None:
+        self.busy -= 1
+
+    def _run_threaded(self, exchange: Any, stream: Any, length: int | None) -> None:
+        call = partial(_call_in_loop, self.loop)
+        writer = partial(call, _write_and_drain, exchange)
+        start_response = StartResponse(exchange, writer)
+        environ = build_environ(self.base, exchange, self.root_path, stream, length)
+        result: Any = None
+        try:
+            result = self.app(environ, start_response)
+            if type(result) is list and start_response.called:
+                writer(_join(result), False)
+            elif isinstance(result, FileWrapper) and result.fileno() is not None:
+                call(_send_file, exchange, result, start_response)
+            else:
+                for chunk in result:
+                    if type(chunk) is not bytes:
+                        raise InvalidResponse(f"app yielded {type(chunk).__name__}, not bytes")
+                    if chunk:
+                        _check_started(start_response)
+                        writer(chunk, True)
+                    if exchange.disconnected:
+                        break
+                else:
+                    _check_started(start_response)
+                    writer(b"", False)
+        except Exception:
+            error_log.exception("exception in WSGI application")
+            self.loop.call_soon_threadsafe(exchange.fail, 500)
+        finally:
+            _close(result)
+
+
+def _call_in_loop(loop: asyncio.AbstractEventLoop, func: Callable[..., Any], *args: Any) -> Any:
+    """From a worker thread: run a coroutine function on the loop and wait for it."""
+    return asyncio.run_coroutine_threadsafe(func(*args), loop).result()
+
+
+async def _write_and_drain(exchange: Any, data: bytes, more: bool) -> None:
+    exchange.write(data, more)
+    if more and not exchange.writable:
+        await exchange.drain()
+
+
+async def _send_file(exchange: Any, wrapper: FileWrapper, start_response: StartResponse) -> None:
+    """Send a file_wrapper response with sendfile, framed by Content-Length."""
+    _check_started(start_response)
+    fd = wrapper.fileno()
+    assert fd is not None
+    offset = wrapper.filelike.tell()
+    import os
+
+    size = max(0, os.fstat(fd).st_size - offset)
+    headers: EncodedHeaders = exchange.response_headers
+    if headers.content_length is None:
+        headers = EncodedHeaders(
+            headers.data + b"content-length: %d\r\n" % size, size, headers.close
+        )
+        exchange.response_headers = headers
+    count = min(size, headers.content_length or 0)
+    exchange.write(b"", True)
+    await exchange.sendfile(fd, offset, count)
+    exchange.write(b"", False)
+
+
+def _join(result: list[Any]) -> bytes:
+    for chunk in result:
+        if type(chunk) is not bytes:
+            raise InvalidResponse(f"app returned {type(chunk).__name__} in its body, not bytes")
+    return result[0] if len(result) == 1 else b"".join(result)
+
+
+def _check_started(start_response: StartResponse) -> None:
+    if not start_response.called:
+        raise InvalidResponse("the app sent a body before calling start_response()")
+
+
+def _close(result: Iterable[bytes] | None) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception:
+            error_log.exception("exception in the WSGI response's close()")

@@ -1,0 +1,460 @@
+"""The HTTP/1.1 connection: parser callbacks, limits, pipelining, keep-alive.
+
+Lifecycle (one place, as DESIGN.md rule 5 asks):
+
+    IDLE --first byte--> HEAD --head accepted--> BUSY --response done--> IDLE
+      |                    |                       |  (keep-alive; or the next
+      |                    |                       |   pipelined request: BUSY)
+      +--timeout--> CLOSED +--limit/timeout/bad--> CLOSED (error answered first)
+
+While BUSY the parser keeps running over the request body; a complete second
+request that arrives meanwhile waits in ``pipeline`` (reading paused), so
+responses go out in order. Bytes after an Upgrade/CONNECT point are never parsed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections import deque
+from typing import Any
+
+import httptools
+
+from corral.errors import (
+    BadRequest,
+    HeadersTooLarge,
+    NotImplementedMethod,
+    PayloadTooLarge,
+    ProtocolError,
+    RequestTimeout,
+    URITooLong,
+    VersionNotSupported,
+)
+from corral.http1.context import H1Context, error_log
+from corral.http1.exchange import H1Exchange
+
+HIGH_WATER = 256 * 1024  # unread request body held before reading pauses
+_TOKEN_BYTES = frozenset(
+    b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
+
+
+class State(enum.Enum):
+    IDLE = "idle"  # waiting for the first byte of a request
+    HEAD = "head"  # receiving a request head
+    BUSY = "busy"  # a request is being answered
+    CLOSED = "closed"
+
+
+IDLE, HEAD, BUSY, CLOSED = State.IDLE, State.HEAD, State.BUSY, State.CLOSED
+
+
+class H1Connection(asyncio.Protocol):
+    """One client connection speaking HTTP/1.1 (and 1.0)."""
+
+    __slots__ = (
+        "_drain_waiter",
+        "_drained",
+        "_field_count",
+        "_fields_size",
+        "_head_size",
+        "_headers",
+        "_in_trailers",
+        "_partial_head",
+        "_reading_paused",
+        "_start",
+        "_upgrade",
+        "_url",
+        "client",
+        "ctx",
+        "current",
+        "deadline",
+        "loop",
+        "parser",
+        "pipeline",
+        "receiving",
+        "server",
+        "state",
+        "transport",
+        "write_paused",
+    )
+
+    def __init__(self, ctx: H1Context) -> None:
+        self.ctx = ctx
+        self.loop = ctx.loop
+        self.parser = httptools.HttpRequestParser(self)
+        self.state = IDLE
+        self.transport: Any = None
+        self.client: tuple[str, int] | None = None
+        self.server: tuple[str, int] | None = None
+        self.deadline = 0.0
+        self.current: H1Exchange | None = None  # being answered
+        self.receiving: H1Exchange | None = None  # whose body the parser is reading
+        self.pipeline: deque[H1Exchange] = deque()
+        self.write_paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._reading_paused = False
+        self._drained = 0
+        self._url = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._head_size = 0
+        self._field_count = 0
+        self._fields_size = 0
+        self._in_trailers = False
+        self._partial_head = False
+        self._start = b""  # first bytes of the request line, to tell 501 from 400
+        self._upgrade = False
+
+    # -- asyncio.Protocol ----------------------------------------------------------
+
+    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        self.transport = transport
+        self.client = _address(transport.get_extra_info("peername"))
+        self.server = _address(transport.get_extra_info("sockname"))
+        self.ctx.connections.add(self)
+        timeout = self.ctx.limits.first_byte_timeout
+        self.deadline = self.ctx.now + timeout if timeout else 0.0
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.state = CLOSED
+        self.ctx.connections.discard(self)
+        for exchange in (self.current, self.receiving, *self.pipeline):
+            if exchange is not None:
+                exchange.disconnected = True
+                exchange.wake()
+                if exchange.on_writable is not None:
+                    exchange.on_writable()  # lets a paused WSGI iteration stop and close()
+        self.pipeline.clear()
+        if self._drain_waiter is not None and not self._drain_waiter.done():
+            self._drain_waiter.set_result(None)
+        if self.ctx.draining and self.ctx.on_idle is not None:
+            self.ctx.on_idle()
+
+    def data_received(self, data: bytes) -> None:
+        if self._upgrade or self.state is CLOSED:
+            return  # never parse past an upgrade point, nor after an error
+        if self.state is IDLE:
+            self._enter_head()
+        if self.state is HEAD:
+            self._head_size += len(data)
+            if len(self._start) < 64:
+                self._start += data[:64]
+            limit = self.ctx.limits.request_head
+            if limit and self._head_size > limit + HIGH_WATER:
+                # httptools buffers a partial field itself; bound that too.
+                self.reject(HeadersTooLarge("request head too large"))
+                return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._upgrade = True
+            self.transport.pause_reading()
+        except httptools.HttpParserCallbackError as exc:
+            cause = exc.__context__
+            if isinstance(cause, ProtocolError):
+                self.reject(cause)
+            else:
+                error_log.exception("internal error while parsing a request")
+                self.reject(ProtocolError("internal error", 500))
+        except httptools.HttpParserInvalidMethodError:
+            self.reject(_method_error(self._start or data))
+        except httptools.HttpParserError as exc:
+            self.reject(BadRequest(f"malformed request: {exc}"))
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        current = self.current
+        if current is not None and current.on_writable is not None:
+            current.on_writable()
+
+    async def drain(self) -> None:
+        """Wait until the transport accepts more data (or the client is gone)."""
+        while self.write_paused and self.state is not CLOSED:
+            if self._drain_waiter is None or self._drain_waiter.done():
+                self._drain_waiter = self.loop.create_future()
+            await self._drain_waiter
+
+    # -- httptools callbacks -------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._headers = []
+        self._field_count = 0
+        self._fields_size = 0
+        self._in_trailers = False
+        self._partial_head = True
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        limit = self.ctx.limits.request_line
+        if limit and len(self._url) > limit:
+            raise URITooLong("request line too long")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._in_trailers:
+            return  # trailers are not passed on (ASGI and WSGI have no place for them)
+        limits = self.ctx.limits
+        size = len(name) + len(value)
+        if limits.request_field_size and size > limits.request_field_size:
+            raise HeadersTooLarge("request header field too large")
+        self._field_count += 1
+        if limits.request_fields and self._field_count > limits.request_fields:
+            raise HeadersTooLarge("too many request header fields")
+        self._fields_size += size + 4
+        if limits.request_head and len(self._url) + self._fields_size > limits.request_head:
+            raise HeadersTooLarge("request head too large")
+        self._headers.append((name.lower(), value))
+
+    def on_headers_complete(self) -> None:
+        self._in_trailers = True
+        self._partial_head = False
+        self._start = b""
+        parser = self.parser
+        version = parser.get_http_version()
+        if version != "1.1" and version != "1.0":
+            raise VersionNotSupported(f"HTTP/{version} is not supported")
+        exchange = H1Exchange(
+            self,
+            parser.get_method().decode("ascii"),
+            self._url,
+            version,
+            self._headers,
+            parser.should_keep_alive(),
+        )
+        exchange.upgrade = parser.should_upgrade()
+        _read_framing(exchange, version)
+        body_limit = self.ctx.limits.request_body
+        if body_limit and (exchange.content_length or 0) > body_limit:
+            raise PayloadTooLarge("request body too large")
+        self.receiving = exchange
+        self._drained = 0
+        if self.current is None:
+            self._begin(exchange)
+        else:
+            self.pipeline.append(exchange)
+            self._pause_reading()
+
+    def on_body(self, body: bytes) -> None:
+        exchange = self.receiving
+        if exchange is None:
+            return
+        limit = self.ctx.limits.request_body
+        if limit and exchange.body.received + len(body) > limit:
+            raise PayloadTooLarge("request body too large")
+        if exchange.finished:
+            self._drained += len(body)
+            if self._drained > self.ctx.limits.drain_limit:
+                self._close()
+            return
+        exchange.body.append(body)
+        exchange.wake()
+        over = exchange.on_body_over
+        if over is not None and exchange.body.received > over[0]:
+            exchange.on_body_over = None
+            over[1]()
+        if exchange.body.buffered > HIGH_WATER and not exchange.body.spool_over:
+            self._pause_reading()
+
+    def on_message_complete(self) -> None:
+        exchange = self.receiving
+        self.receiving = None
+        if exchange is None:
+            return
+        exchange.request_complete = True
+        exchange.wake()
+        callback = exchange.on_request_complete
+        if callback is not None:
+            exchange.on_request_complete = None
+            callback()
+        if exchange.finished and self.current is exchange:
+            self._next()
+
+    # -- exchange lifecycle --------------------------------------------------------
+
+    def _begin(self, exchange: H1Exchange) -> None:
+        self.state = BUSY
+        self.deadline = 0.0
+        self.current = exchange
+        if self.ctx.access_log is not None:
+            exchange.start_time = self.loop.time()
+        if self._upgrade_requested(exchange):
+            return
+        self.ctx.dispatcher.start(exchange)
+
+    def _upgrade_requested(self, exchange: H1Exchange) -> bool:
+        """CONNECT and Upgrade are not supported yet: answer without switching."""
+        if exchange.method == "CONNECT":
+            exchange.keep_alive = False
+            exchange.fail(501)
+            return True
+        if exchange.upgrade:
+            # RFC 9110 §7.8 lets a server ignore Upgrade; httptools has stopped parsing
+            # at this point, so the connection closes after the response.
+            exchange.keep_alive = False
+            if exchange.has_body:
+                exchange.fail(501)  # its body lies past the point httptools parsed
+                return True
+        return False
+
+    def exchange_finished(self, exchange: H1Exchange) -> None:
+        """The response is complete: log it, then go on to the next request or close."""
+        if self.ctx.access_log is not None:
+            self.ctx.access_log(exchange)
+        if exchange is not self.current:
+            return
+        if not exchange.keep_alive or self._upgrade:
+            self._close()
+        elif exchange.request_complete:
+            self._next()
+        else:
+            exchange.body.discard()  # drain the rest, up to drain_limit, then go on
+            self._drained = 0
+            self._resume_reading()
+
+    def abort_after(self, exchange: H1Exchange) -> None:
+        """The response broke off mid-way: the client can only tell if we close."""
+        if self.ctx.access_log is not None:
+            self.ctx.access_log(exchange)
+        self._close()
+
+    def _next(self) -> None:
+        self.current = None
+        if self.state is CLOSED:
+            return
+        if self.pipeline:
+            self._begin(self.pipeline.popleft())
+            if not self.pipeline:
+                self._resume_reading()
+            return
+        if self._partial_head:
+            self._enter_head()  # the next request's head has begun arriving
+        else:
+            self.state = IDLE
+            if self.ctx.draining:
+                self._close()
+                return
+            timeout = self.ctx.limits.keepalive
+            self.deadline = self.ctx.now + timeout if timeout else 0.0
+        self._resume_reading()
+
+    def _enter_head(self) -> None:
+        self.state = HEAD
+        self._head_size = 0
+        timeout = self.ctx.limits.header_timeout
+        self.deadline = self.ctx.now + timeout if timeout else 0.0
+
+    def body_consumed(self) -> None:
+        """The app took buffered body bytes: reading may resume."""
+        if self._reading_paused and not self.pipeline:
+            self._resume_reading()
+
+    # -- errors, timeouts, closing -------------------------------------------------
+
+    def reject(self, error: ProtocolError) -> None:
+        """Answer a protocol error (if no response is under way) and close."""
+        exchange = self.current
+        if exchange is not None and exchange.response_started:
+            self._close()
+            return
+        if exchange is not None and not exchange.finished:
+            exchange.disconnected = True
+            exchange.wake()
+        body = f"{error.status} {_REASONS.get(error.status, 'Error')}\n".encode()
+        head = (
+            b"HTTP/1.1 %d %b\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            b"content-length: %d\r\nconnection: close\r\n"
+            % (error.status, _REASONS.get(error.status, "Error").encode(), len(body))
+        )
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(head + self.ctx.date.line + self.ctx.server_line + b"\r\n" + body)
+        self._close()
+
+    def on_deadline(self) -> None:
+        """Called by the worker's ticker when ``deadline`` has passed."""
+        if self.state is HEAD:
+            self.reject(RequestTimeout("request head not received in time"))
+        elif self.state is IDLE:
+            self._close()  # first-byte or keep-alive timeout: a plain close
+
+    def close_if_idle(self) -> bool:
+        """Graceful stop: close the connection if no request is under way."""
+        if self.state is IDLE:
+            self._close()
+            return True
+        return False
+
+    def _close(self) -> None:
+        if self.state is not CLOSED:
+            self.state = CLOSED
+            self.deadline = 0.0
+            if self.transport is not None:
+                self.transport.close()
+
+    def _pause_reading(self) -> None:
+        if not self._reading_paused and self.state is not CLOSED:
+            self._reading_paused = True
+            self.transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        if self._reading_paused and self.state is not CLOSED and not self._upgrade:
+            self._reading_paused = False
+            self.transport.resume_reading()
+
+    def log_app_error(self, message: str) -> None:
+        error_log.error("%s", message)
+
+
+def _read_framing(exchange: H1Exchange, version: str) -> None:
+    """Content-Length, Transfer-Encoding, Expect and Host, as far as the gateways need them."""
+    host_count = 0
+    for name, value in exchange.headers:
+        if name == b"content-length":
+            if exchange.content_length is not None or not value.isdigit():
+                raise BadRequest("invalid or repeated Content-Length")
+            exchange.content_length = int(value)
+        elif name == b"transfer-encoding":
+            if version == "1.0":
+                raise BadRequest("Transfer-Encoding in an HTTP/1.0 request")
+            exchange.chunked_request = True
+        elif name == b"expect":
+            if value.lower() == b"100-continue":
+                exchange.expect_continue = True
+        elif name == b"host":
+            host_count += 1
+    if host_count > 1 or (host_count == 0 and version == "1.1"):
+        raise BadRequest("an HTTP/1.1 request needs exactly one Host header")
+    if not exchange.has_body:
+        exchange.expect_continue = False
+
+
+def _method_error(data: bytes) -> ProtocolError:
+    """501 for a well-formed method httptools does not know, 400 for garbage."""
+    method, sep, _ = data.partition(b" ")
+    if sep and method and all(b in _TOKEN_BYTES for b in method):
+        return NotImplementedMethod(f"method {method[:32]!r} is not implemented")
+    return BadRequest("malformed request method")
+
+
+def _address(value: Any) -> tuple[str, int] | None:
+    if isinstance(value, tuple) and len(value) >= 2:
+        return (str(value[0]), int(value[1]))
+    return None
+
+
+_REASONS = {
+    400: "Bad Request",
+    408: "Request Timeout",
+    413: "Content Too Large",
+    414: "URI Too Long",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    505: "HTTP Version Not Supported",
+}

@@ -1,0 +1,86 @@
+"""What every HTTP/1.1 connection of a worker shares: settings, clock, hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from corral.http1.head import DateHeader
+
+if TYPE_CHECKING:
+    from corral.http1.exchange import H1Exchange
+
+error_log = logging.getLogger("corral.error")
+
+
+class Dispatcher(Protocol):
+    """The gateway side: told when a request head has arrived and was accepted."""
+
+    def start(self, exchange: H1Exchange) -> None: ...
+
+
+class H1Limits:
+    """Limits and timeouts; 0 disables a size limit."""
+
+    __slots__ = (
+        "drain_limit",
+        "first_byte_timeout",
+        "header_timeout",
+        "keepalive",
+        "request_body",
+        "request_field_size",
+        "request_fields",
+        "request_head",
+        "request_line",
+    )
+
+    def __init__(self, config: Any) -> None:
+        self.request_line: int = config.limit_request_line
+        self.request_fields: int = config.limit_request_fields
+        self.request_field_size: int = config.limit_request_field_size
+        self.request_head: int = config.limit_request_head
+        self.request_body: int = config.limit_request_body
+        self.drain_limit: int = config.drain_limit
+        self.header_timeout: float = config.header_timeout
+        self.first_byte_timeout: float = config.first_byte_timeout
+        self.keepalive: float = config.keepalive
+
+
+class H1Context:
+    """Shared by all connections of one worker; the worker keeps ``now`` and ``date`` fresh."""
+
+    __slots__ = (
+        "access_log",
+        "connections",
+        "date",
+        "dispatcher",
+        "draining",
+        "limits",
+        "loop",
+        "now",
+        "on_idle",
+        "server_line",
+    )
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        limits: H1Limits,
+        dispatcher: Dispatcher,
+        *,
+        server_header: bool,
+        access_log: Callable[[H1Exchange], None] | None,
+    ) -> None:
+        self.loop = loop
+        self.limits = limits
+        self.dispatcher = dispatcher
+        self.now = loop.time()  # coarse clock, refreshed by the worker's ticker
+        self.date = DateHeader(time.time())
+        self.server_line = b"server: corral\r\n" if server_header else b""
+        self.access_log = access_log
+        self.connections: set[Any] = set()
+        self.draining = False
+        self.on_idle: Callable[[], None] | None = None  # worker: "a connection went idle"

@@ -1,0 +1,295 @@
+"""One request/response exchange on an HTTP/1.1 connection.
+
+The gateways (WSGI, ASGI) see only this interface: request facts, body access,
+``start_response`` / ``write`` and flow control. Framing (Content-Length,
+chunked, close-delimited), ``100 Continue`` and keep-alive decisions are made
+here, in one place for every interface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from corral.http1.body import BodyBuffer
+from corral.http1.head import EncodedHeaders, status_line
+from corral.http1.sendfile import send_file
+
+if TYPE_CHECKING:
+    from corral.http1.connection import H1Connection
+
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+LAST_CHUNK = b"0\r\n\r\n"
+_NO_BODY_STATUS = frozenset({204, 304})
+
+
+class H1Exchange:
+    """A request's facts and the means to answer it."""
+
+    __slots__ = (
+        "_conn",
+        "_continue_sent",
+        "_framing",
+        "_head",
+        "_remaining",
+        "_waiter",
+        "body",
+        "body_started",
+        "bytes_sent",
+        "chunked_request",
+        "client",
+        "content_length",
+        "disconnected",
+        "expect_continue",
+        "finished",
+        "headers",
+        "http_version",
+        "keep_alive",
+        "method",
+        "on_body_over",
+        "on_request_complete",
+        "on_writable",
+        "path",
+        "query",
+        "request_complete",
+        "response_headers",
+        "response_started",
+        "scheme",
+        "server",
+        "start_time",
+        "status",
+        "upgrade",
+    )
+
+    def __init__(
+        self,
+        conn: H1Connection,
+        method: str,
+        target: bytes,
+        http_version: str,
+        headers: list[tuple[bytes, bytes]],
+        keep_alive: bool,
+    ) -> None:
+        self._conn = conn
+        self.method = method
+        path, _, query = target.partition(b"?")
+        self.path = path
+        self.query = query
+        self.http_version = http_version
+        self.headers = headers
+        self.keep_alive = keep_alive
+        self.client = conn.client
+        self.server = conn.server
+        self.scheme = "http"
+        self.upgrade = False
+        self.body = BodyBuffer()
+        self.content_length: int | None = None
+        self.chunked_request = False
+        self.expect_continue = False
+        self.request_complete = False
+        self.disconnected = False
+        self.response_started = False  # head written to the transport
+        self.body_started = False
+        self.finished = False  # the response is complete
+        self.status = 0
+        self.bytes_sent = 0
+        self.response_headers: EncodedHeaders | None = None
+        self.start_time = 0.0
+        self.on_request_complete: Callable[[], None] | None = None
+        # (threshold, callback): called once when the received body passes the threshold.
+        self.on_body_over: tuple[int, Callable[[], None]] | None = None
+        self.on_writable: Callable[[], None] | None = None
+        self._continue_sent = False
+        self._head: bytes | None = None
+        self._framing = 0  # 0: content-length, 1: chunked, 2: close-delimited, 3: no body
+        self._remaining = 0
+        self._waiter: asyncio.Future[None] | None = None
+
+    # -- request side -------------------------------------------------------------
+
+    @property
+    def has_body(self) -> bool:
+        return self.chunked_request or bool(self.content_length)
+
+    def send_continue(self) -> None:
+        """Send ``100 Continue`` once, if the client asked and no response started."""
+        if self.expect_continue and not self._continue_sent and not self.response_started:
+            self._continue_sent = True
+            self._conn.transport.write(CONTINUE)
+
+    def take_body(self) -> bytes:
+        """The request body received so far and not yet taken."""
+        data = self.body.take()
+        self._conn.body_consumed()
+        return data
+
+    async def wait_body(self) -> None:
+        """Wait until body bytes are buffered, the body is complete, or the client left."""
+        self.send_continue()
+        while not (self.body.buffered or self.request_complete or self.disconnected):
+            await self._wait()
+
+    async def wait_disconnect_or_finish(self) -> None:
+        """Wait until the client goes away or the response is complete."""
+        while not (self.disconnected or self.finished):
+            await self._wait()
+
+    def _wait(self) -> asyncio.Future[None]:
+        if self._waiter is None or self._waiter.done():
+            self._waiter = self._conn.loop.create_future()
+        return self._waiter
+
+    def wake(self) -> None:
+        """Called by the connection when body, completion or disconnection happened."""
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # -- response side ------------------------------------------------------------
+
+    def start_response(self, status: int, headers: EncodedHeaders) -> None:
+        """Record the head; it is written together with the first body bytes."""
+        self.status = status
+        self.response_headers = headers
+        # RFC 9110 §10.1.1: once a final response is under way, no 100 Continue;
+        # a body that still comes is drained or the connection closed.
+        self._continue_sent = True
+
+    def write(self, data: bytes, more: bool) -> None:
+        """Send body bytes; ``more=False`` completes the response."""
+        if self.finished or self.disconnected:
+            return
+        if not self.body_started:
+            self._emit_head(data, more)
+            return
+        framing = self._framing
+        if framing == 0:
+            data = self._clip(data)
+            if data:
+                self._conn.transport.write(data)
+        elif framing == 1:
+            if data:
+                self._conn.transport.write(b"%x\r\n%b\r\n" % (len(data), data))
+            if not more:
+                self._conn.transport.write(LAST_CHUNK)
+        elif framing == 2 and data:
+            self._conn.transport.write(data)
+        self.bytes_sent += len(data) if framing != 3 else 0
+        if not more:
+            self._finish()
+
+    def _emit_head(self, data: bytes, more: bool) -> None:
+        headers = self.response_headers
+        assert headers is not None, "write() before start_response()"
+        self.body_started = self.response_started = True
+        conn = self._conn
+        status = self.status
+        ctx = conn.ctx
+        parts = [status_line(status), headers.data]
+        length = headers.content_length
+        no_body = status in _NO_BODY_STATUS or status < 200 or self.method == "HEAD"
+        if status in _NO_BODY_STATUS or status < 200:
+            self._framing = 3
+        elif length is not None:
+            self._framing = 0
+            self._remaining = length
+        elif not more:
+            # The whole body is in hand: frame it with a Content-Length.
+            self._framing = 0
+            self._remaining = len(data)
+            parts.append(b"content-length: %d\r\n" % len(data))
+        elif self.http_version == "1.1":
+            self._framing = 1
+            parts.append(b"transfer-encoding: chunked\r\n")
+        else:
+            self._framing = 2
+            self.keep_alive = False
+        if no_body and self._framing != 3:
+            self._framing = 3
+        if headers.close or ctx.draining:
+            self.keep_alive = False
+        if not self.keep_alive:
+            parts.append(b"connection: close\r\n")
+        elif self.http_version == "1.0":
+            parts.append(b"connection: keep-alive\r\n")
+        parts.append(ctx.date.line)
+        parts.append(ctx.server_line)
+        parts.append(b"\r\n")
+        if self._framing == 0:
+            data = self._clip(data)
+            parts.append(data)
+        elif self._framing == 1:
+            if data:
+                parts.append(b"%x\r\n%b\r\n" % (len(data), data))
+            if not more:
+                parts.append(LAST_CHUNK)
+        elif self._framing == 2:
+            parts.append(data)
+        else:
+            data = b""
+        conn.transport.write(b"".join(parts))
+        self.bytes_sent += len(data)
+        if not more:
+            self._finish()
+
+    def _clip(self, data: bytes) -> bytes:
+        """Never send more than the declared Content-Length (the rest would be a new response)."""
+        remaining = self._remaining
+        if len(data) > remaining:
+            self._conn.log_app_error(
+                f"response body longer than its Content-Length ({self._remaining} left, "
+                f"{len(data)} given); connection will be closed"
+            )
+            self.keep_alive = False
+            data = data[:remaining]
+        self._remaining = remaining - len(data)
+        return data
+
+    def _finish(self) -> None:
+        if self._framing == 0 and self._remaining:
+            self._conn.log_app_error(
+                f"response body shorter than its Content-Length by {self._remaining} bytes; "
+                "closing the connection"
+            )
+            self.keep_alive = False
+        self.finished = True
+        self.wake()
+        self._conn.exchange_finished(self)
+
+    def fail(self, status: int = 500) -> None:
+        """Answer with a bare error if nothing was sent yet, else abort the connection."""
+        if self.finished:
+            return
+        if self.disconnected:
+            self.finished = True
+            self.wake()
+            return
+        if self.response_started:
+            self.keep_alive = False
+            self.finished = True
+            self._conn.abort_after(self)
+            return
+        body = b"Internal Server Error\n" if status == 500 else b"%d\n" % status
+        self.response_headers = EncodedHeaders(
+            b"content-type: text/plain; charset=utf-8\r\n", None, False
+        )
+        self.status = status
+        self.body_started = False
+        self._emit_head(body, False)
+
+    async def sendfile(self, fd: int, offset: int, count: int) -> None:
+        """Send ``count`` bytes of a file after the head, with os.sendfile."""
+        if self._framing == 3 or count <= 0 or self.disconnected:
+            return
+        sent = await send_file(self._conn, fd, offset, count)
+        self._remaining -= sent
+        self.bytes_sent += sent
+
+    @property
+    def writable(self) -> bool:
+        return not self._conn.write_paused
+
+    async def drain(self) -> None:
+        """Wait while the transport's buffer is over its high-water mark."""
+        await self._conn.drain()

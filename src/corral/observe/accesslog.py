@@ -1,0 +1,427 @@
+"""Access log: one line per response, formatted from gunicorn-compatible atoms.
+
+Formatting is pure (values in, a string out, no clock reads) and cheap: a
+format string is parsed once by :func:`compile_format` into a %-format plus one
+small getter per atom it actually uses. :class:`AccessLogWriter` batches the
+formatted lines and writes them with one ``write`` call per batch.
+
+Values a client controls (the request target, header values, the Basic auth
+user name) are escaped the way Apache escapes log items, so a client cannot
+forge a log line: bytes outside printable ASCII become ``\\xNN``, and ``"`` and
+``\\`` become ``\\"`` and ``\\\\``.
+"""
+
+from __future__ import annotations
+
+import binascii
+import logging
+import re
+import sys
+import time
+from collections.abc import Callable, Mapping
+from typing import IO, Any, Final
+
+from corral.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_FORMAT",
+    "AccessEntry",
+    "AccessLogWriter",
+    "Formatter",
+    "compile_format",
+    "escape",
+]
+
+#: Apache's "combined" log format plus the request duration in microseconds.
+DEFAULT_FORMAT: Final = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)s'
+
+
+class AccessEntry:
+    """What the access log needs to know about one finished request."""
+
+    __slots__ = (
+        "duration",
+        "environ",
+        "http_version",
+        "method",
+        "pid",
+        "remote_addr",
+        "request_headers",
+        "response_bytes",
+        "response_headers",
+        "start_time",
+        "status",
+        "target",
+    )
+
+    def __init__(
+        self,
+        remote_addr: str,
+        method: str,
+        target: str,
+        http_version: str,
+        status: int,
+        response_bytes: int,
+        request_headers: list[tuple[bytes, bytes]],
+        response_headers: list[tuple[bytes, bytes]],
+        start_time: float,
+        duration: float,
+        pid: int,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.remote_addr = remote_addr
+        self.method = method
+        # Raw path + "?" + query as sent; a latin-1 decoding of the wire bytes.
+        self.target = target
+        self.http_version = http_version
+        self.status = status
+        self.response_bytes = response_bytes  # body bytes sent
+        self.request_headers = request_headers
+        self.response_headers = response_headers
+        self.start_time = start_time  # wall clock, epoch seconds
+        self.duration = duration  # seconds
+        self.pid = pid
+        self.environ = environ
+
+
+Formatter = Callable[[AccessEntry], str]
+_Getter = Callable[[AccessEntry], object]
+
+
+# --- escaping ---------------------------------------------------------------
+
+
+def _escape_char(ch: str) -> str:
+    if ch == '"':
+        return '\\"'
+    if ch == "\\":
+        return "\\\\"
+    code = ord(ch)
+    if 0x20 <= code < 0x7F:
+        return ch
+    if code < 0x100:  # a latin-1 decoded wire byte: log that byte
+        return f"\\x{code:02x}"
+    return "".join(f"\\x{b:02x}" for b in ch.encode("utf-8", "surrogatepass"))
+
+
+def escape(value: str) -> str:
+    """Escape a client-controlled value like Apache's ``ap_escape_logitem``.
+
+    Characters below U+0100 are taken as the wire bytes they decode (latin-1);
+    others are escaped as their UTF-8 bytes.
+    """
+    # Fast path, all in C: almost every value is printable ASCII.
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return value
+    return "".join(map(_escape_char, value))
+
+
+def _escape_bytes(value: bytes) -> str:
+    return escape(value.decode("latin-1"))
+
+
+# --- atoms ------------------------------------------------------------------
+
+# English month names whatever the locale, as Apache writes them.
+_MONTHS: Final = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
+
+
+def _apache_date(second: int, utc_offset_seconds: int | None) -> str:
+    """``[10/Oct/2000:13:55:36 -0700]`` for an epoch second (no clock read)."""
+    if utc_offset_seconds is None:
+        tm = time.localtime(second)
+        offset = tm.tm_gmtoff
+    else:
+        offset = utc_offset_seconds
+        tm = time.gmtime(second + offset)
+    sign = "-" if offset < 0 else "+"
+    hours, minutes = divmod(abs(offset) // 60, 60)
+    return (
+        f"[{tm.tm_mday:02d}/{_MONTHS[tm.tm_mon - 1]}/{tm.tm_year:04d}:"
+        f"{tm.tm_hour:02d}:{tm.tm_min:02d}:{tm.tm_sec:02d} {sign}{hours:02d}{minutes:02d}]"
+    )
+
+
+def _date_getter(utc_offset_seconds: int | None) -> _Getter:
+    # One-entry cache keyed by the whole second: most lines in a busy second
+    # share it. A tuple is swapped in whole, so concurrent callers are safe.
+    cache: list[tuple[int, str]] = [(-1, "")]
+
+    def get(entry: AccessEntry) -> str:
+        second = int(entry.start_time)
+        cached = cache[0]
+        if cached[0] == second:
+            return cached[1]
+        text = _apache_date(second, utc_offset_seconds)
+        cache[0] = (second, text)
+        return text
+
+    return get
+
+
+def _header_getter(name: str, response: bool) -> _Getter:
+    """Getter for one header (case-insensitive); repeated fields joined with ", "."""
+    wanted = name.lower().encode("latin-1", "replace")
+    size = len(wanted)
+
+    def get(entry: AccessEntry) -> str:
+        headers = entry.response_headers if response else entry.request_headers
+        value: bytes | None = None
+        for key, val in headers:
+            # The length test skips most fields without allocating a lowered copy.
+            if len(key) == size and key.lower() == wanted:
+                value = val if value is None else value + b", " + val
+        return _escape_bytes(value) if value else "-"
+
+    return get
+
+
+def _environ_getter(name: str) -> _Getter:
+    def get(entry: AccessEntry) -> str:
+        environ = entry.environ
+        value = environ.get(name) if environ is not None else None
+        return escape(value) if value else "-"
+
+    return get
+
+
+def _basic_user(entry: AccessEntry) -> str:
+    for key, value in entry.request_headers:
+        if len(key) == 13 and key.lower() == b"authorization":
+            scheme, _, credentials = value.strip().partition(b" ")
+            if scheme.lower() != b"basic":
+                return "-"
+            try:
+                decoded = binascii.a2b_base64(credentials.strip(), strict_mode=True)
+            except binascii.Error:
+                return "-"
+            user = decoded.partition(b":")[0]
+            return _escape_bytes(user) if user else "-"
+    return "-"
+
+
+def _micros(entry: AccessEntry) -> int:
+    return round(entry.duration * 1_000_000)
+
+
+def _path(entry: AccessEntry) -> str:
+    return escape(entry.target.partition("?")[0])
+
+
+def _query(entry: AccessEntry) -> str:
+    return escape(entry.target.partition("?")[2])
+
+
+def _request_line(entry: AccessEntry) -> str:
+    return f"{escape(entry.method)} {escape(entry.target)} HTTP/{escape(entry.http_version)}"
+
+
+def _seconds_decimal(entry: AccessEntry) -> str:
+    seconds, micros = divmod(_micros(entry), 1_000_000)
+    return f"{seconds}.{micros:06d}"
+
+
+_ATOMS: Final[dict[str, _Getter]] = {
+    "h": lambda e: escape(e.remote_addr),
+    "l": lambda e: "-",
+    "u": _basic_user,
+    "r": _request_line,
+    "m": lambda e: escape(e.method),
+    "U": _path,
+    "q": _query,
+    "H": lambda e: "HTTP/" + escape(e.http_version),
+    "s": lambda e: e.status,
+    "B": lambda e: e.response_bytes,
+    "b": lambda e: e.response_bytes or "-",
+    "f": _header_getter("referer", response=False),
+    "a": _header_getter("user-agent", response=False),
+    "T": lambda e: _micros(e) // 1_000_000,
+    "D": _micros,
+    "M": lambda e: _micros(e) // 1000,
+    "L": _seconds_decimal,
+    "p": lambda e: f"<{e.pid}>",
+}
+
+_VARIABLE_ATOM: Final = re.compile(r"\{([^{}]*)\}([ioe])\Z")
+# A mapping key as %-formatting reads it; "%%" is a literal percent sign.
+_KEY: Final = re.compile(r"%%|%\(([^()]*)\)")
+
+
+def _getter_for(atom: str, utc_offset_seconds: int | None) -> _Getter:
+    if atom == "t":
+        return _date_getter(utc_offset_seconds)
+    fixed = _ATOMS.get(atom)
+    if fixed is not None:
+        return fixed
+    match = _VARIABLE_ATOM.match(atom)
+    if match is None:
+        return lambda e: "-"  # unknown atom, as gunicorn does
+    name, kind = match.groups()
+    if kind == "e":
+        return _environ_getter(name)
+    return _header_getter(name, response=kind == "o")
+
+
+_SAMPLES: Final = (
+    AccessEntry("127.0.0.1", "GET", "/?q", "1.1", 200, 5, [], [], 0.0, 0.5, 1, {}),
+    AccessEntry("127.0.0.1", "GET", "/", "1.1", 204, 0, [], [], 0.0, 0.0, 1, None),
+)
+
+
+def compile_format(fmt: str, *, utc_offset_seconds: int | None = None) -> Formatter:
+    """Parse an access log format (gunicorn's ``%(atom)s`` syntax) once.
+
+    Returns a function that formats one :class:`AccessEntry` into a line
+    (without the trailing newline). ``utc_offset_seconds`` fixes the time zone
+    of ``%(t)s``; ``None`` uses the local zone. Raises ``ValueError`` for a
+    string that is not a valid %-format with named keys.
+    """
+    atoms = dict.fromkeys(m.group(1) for m in _KEY.finditer(fmt) if m.group(1) is not None)
+    getters = tuple((atom, _getter_for(atom, utc_offset_seconds)) for atom in atoms)
+
+    def format_entry(entry: AccessEntry) -> str:
+        return fmt % {atom: get(entry) for atom, get in getters}
+
+    try:
+        for sample in _SAMPLES:
+            format_entry(sample)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"invalid access log format {fmt!r}: {exc}") from None
+    return format_entry
+
+
+# --- batched writing --------------------------------------------------------
+
+_error_log = logging.getLogger("corral.error")
+
+
+class AccessLogWriter:
+    """Collects formatted lines and writes them in batches.
+
+    The owner calls :meth:`flush` from a periodic timer (every 0.1 s) and at
+    shutdown; a batch also flushes itself once it holds ``max_lines`` lines or
+    ``max_chars`` characters. Not thread-safe: use it from one thread (the
+    worker's event loop). Write errors (disk full, closed pipe) drop the batch
+    and are reported once on the ``corral.error`` logger, never raised.
+    """
+
+    __slots__ = (
+        "_failing",
+        "_lines",
+        "_owned",
+        "_size",
+        "_text",
+        "max_chars",
+        "max_lines",
+        "path",
+        "stream",
+    )
+
+    def __init__(
+        self,
+        stream: IO[str] | IO[bytes],
+        *,
+        path: str | None = None,
+        max_lines: int = 256,
+        max_chars: int = 64 * 1024,
+    ) -> None:
+        self.stream = stream
+        self._text = _is_text(stream)
+        self.path = path  # None: a caller's stream, which reopen() leaves alone
+        self.max_lines = max_lines
+        self.max_chars = max_chars
+        self._lines: list[str] = []
+        self._size = 0
+        self._owned = path is not None and path != "-"  # we opened it: we close it
+        self._failing = False
+
+    @classmethod
+    def open(cls, path: str, **kwargs: Any) -> AccessLogWriter:
+        """Open ``path`` for appending; ``"-"`` means standard output.
+
+        Raises :class:`~corral.errors.ConfigError` if the file cannot be opened.
+        """
+        try:
+            stream = _open_target(path)
+        except OSError as exc:
+            raise ConfigError(f"cannot open access log {path!r}: {exc.strerror or exc}") from None
+        return cls(stream, path=path, **kwargs)
+
+    def write(self, line: str) -> None:
+        """Queue one line (without its newline)."""
+        self._lines.append(line)
+        self._size += len(line) + 1
+        if len(self._lines) >= self.max_lines or self._size >= self.max_chars:
+            self.flush()
+
+    @property
+    def pending(self) -> int:
+        """Number of lines queued and not yet written."""
+        return len(self._lines)
+
+    def flush(self) -> None:
+        """Write every queued line with one ``write`` call, then flush the stream."""
+        if not self._lines:
+            return
+        text = "\n".join(self._lines) + "\n"
+        self._lines = []
+        self._size = 0
+        stream: IO[Any] = self.stream
+        try:
+            stream.write(text if self._text else text.encode("utf-8", "backslashreplace"))
+            stream.flush()
+        except (OSError, ValueError) as exc:  # ValueError: the stream was closed
+            if not self._failing:
+                _error_log.error("access log write failed, lines dropped: %s", exc)
+            self._failing = True
+        else:
+            self._failing = False
+
+    def reopen(self) -> None:
+        """Flush, then reopen the file (after log rotation, on SIGUSR1).
+
+        If the file cannot be opened the writer keeps its current stream and
+        the error goes to the ``corral.error`` logger.
+        """
+        self.flush()
+        if self.path is None:
+            return
+        try:
+            new = _open_target(self.path)
+        except OSError as exc:
+            _error_log.error("cannot reopen access log %r: %s", self.path, exc)
+            return
+        old, self.stream = self.stream, new
+        self._text = _is_text(new)
+        if self._owned:
+            old.close()
+
+    def close(self) -> None:
+        """Flush, and close the file if this writer opened it."""
+        self.flush()
+        if self._owned:
+            self.stream.close()
+
+
+def _open_target(path: str) -> IO[bytes] | IO[str]:
+    if path == "-":
+        # The binary layer skips the text wrapper's encoding and newline passes.
+        return getattr(sys.stdout, "buffer", sys.stdout)
+    return open(path, "ab")  # the writer owns it and closes it
+
+
+def _is_text(stream: IO[Any]) -> bool:
+    return hasattr(stream, "encoding")

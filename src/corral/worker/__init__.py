@@ -1,0 +1,1 @@
+"""One worker process: event loop, accept loop, connection registry, graceful stop."""

@@ -1,0 +1,186 @@
+"""The worker: load the app, run lifespan, accept and serve until told to stop.
+
+Shutdown phases (graceful stop on SIGTERM/SIGINT):
+    SERVING --signal--> DRAINING: stop accepting (take what is already queued),
+        close idle connections, let in-flight requests finish with
+        ``Connection: close`` --all closed or graceful_timeout--> STOPPED:
+        close what is left, run lifespan shutdown, flush logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import os
+import signal
+import socket
+import time
+from typing import Any
+
+from corral.apps import load_app
+from corral.gateway.asgi import ASGIGateway
+from corral.gateway.lifespan import Lifespan
+from corral.gateway.wsgi import WSGIGateway
+from corral.http1.connection import H1Connection
+from corral.http1.context import H1Context, H1Limits
+from corral.observe.logsetup import keep_error_logger_enabled
+from corral.worker.accept import Acceptor
+from corral.worker.access import AccessLog
+
+error_log = logging.getLogger("corral.error")
+TICK = 0.1  # seconds between clock refreshes, deadline sweeps and access-log flushes
+
+
+class Phase(enum.Enum):
+    STARTING = "starting"
+    SERVING = "serving"
+    DRAINING = "draining"
+    STOPPED = "stopped"
+
+
+def serve(config: Any, sockets: list[socket.socket]) -> int:
+    """Run one worker on ``sockets`` until it is stopped; returns the exit code."""
+    loop = _new_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(Worker(config, sockets, loop).run())
+    finally:
+        loop.close()
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
+        return asyncio.new_event_loop()
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
+
+
+class Worker:
+    """One event loop serving every listener."""
+
+    def __init__(
+        self, config: Any, sockets: list[socket.socket], loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self.config = config
+        self.sockets = sockets
+        self.loop = loop
+        self.phase = Phase.STARTING
+        self.stop_requested = loop.create_future()
+        self.all_closed = loop.create_future()
+        self.acceptors: list[Acceptor] = []
+        self.access: AccessLog | None = None
+        self.ctx: H1Context | None = None
+        self.gateway: Any = None
+        self.lifespan: Lifespan | None = None
+
+    async def run(self) -> int:
+        config = self.config
+        loaded = load_app(config.app, factory=config.factory, interface=config.interface)
+        keep_error_logger_enabled()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self.loop.add_signal_handler(sig, self.request_stop, sig)
+        if loaded.interface == "asgi":
+            self.lifespan = Lifespan(loaded.app, config.lifespan)
+            await self.lifespan.startup()
+            state = self.lifespan.state if self.lifespan.supported else None
+            self.gateway = ASGIGateway(loaded.app, self.loop, config.root_path, state)
+        else:
+            self.gateway = WSGIGateway(loaded.app, self.loop, config)
+        if config.access_log:
+            self.access = AccessLog(config.access_log_format, config.accesslog)
+        self.ctx = H1Context(
+            self.loop,
+            H1Limits(config),
+            self.gateway,
+            server_header=config.server_header,
+            access_log=self.access.log if self.access else None,
+        )
+        if not config.date_header:
+            self.ctx.date.line = b""
+            self.ctx.date.second = 1 << 62  # never refreshed
+        ctx = self.ctx
+        for sock in self.sockets:
+            acceptor = Acceptor(self.loop, sock, lambda: H1Connection(ctx))
+            acceptor.start()
+            self.acceptors.append(acceptor)
+        self.phase = Phase.SERVING
+        error_log.info("Worker %d serving %s (%s)", os.getpid(), config.app, loaded.interface)
+        self._tick()
+        await self.stop_requested
+        await self._drain()
+        return 0
+
+    def request_stop(self, sig: int) -> None:
+        if not self.stop_requested.done():
+            error_log.info("Received %s: graceful stop", signal.Signals(sig).name)
+            self.stop_requested.set_result(None)
+        elif self.phase is Phase.DRAINING:
+            error_log.info("Received %s again: stopping now", signal.Signals(sig).name)
+            self._close_all()
+
+    def _tick(self) -> None:
+        """Refresh the coarse clock and Date header, expire deadlines, flush the access log."""
+        ctx = self.ctx
+        if ctx is None or self.phase is Phase.STOPPED:
+            return
+        now = self.loop.time()
+        ctx.now = now
+        ctx.date.refresh(time.time())
+        for conn in list(ctx.connections):
+            deadline = conn.deadline
+            if deadline and deadline <= now:
+                conn.on_deadline()
+        if self.access is not None:
+            self.access.flush()
+        self.loop.call_later(TICK, self._tick)
+
+    async def _drain(self) -> None:
+        assert self.ctx is not None
+        self.phase = Phase.DRAINING
+        for acceptor in self.acceptors:
+            acceptor.accept_ready()  # answer what already waits in the backlog
+            acceptor.stop()
+        ctx = self.ctx
+        ctx.draining = True
+        ctx.on_idle = self._check_all_closed
+        for conn in list(ctx.connections):
+            conn.close_if_idle()
+        self._check_all_closed()
+        timeout = self.config.graceful_timeout
+        try:
+            await asyncio.wait_for(asyncio.shield(self.all_closed), timeout or None)
+        except TimeoutError:
+            error_log.warning(
+                "graceful timeout (%ss): closing %d connection(s)", timeout, len(ctx.connections)
+            )
+            self._close_all()
+        await self._finish()
+
+    def _check_all_closed(self) -> None:
+        if self.ctx is not None and not self.ctx.connections and not self.all_closed.done():
+            self.all_closed.set_result(None)
+
+    def _close_all(self) -> None:
+        if self.ctx is not None:
+            for conn in list(self.ctx.connections):
+                conn.transport.abort()
+        if not self.all_closed.done():
+            self.all_closed.set_result(None)
+
+    async def _finish(self) -> None:
+        tasks = getattr(self.gateway, "tasks", set())
+        for task in list(tasks):
+            task.cancel()
+        if tasks:
+            await asyncio.wait(list(tasks), timeout=1.0)
+        if self.lifespan is not None:
+            await self.lifespan.shutdown()
+        if isinstance(self.gateway, WSGIGateway):
+            self.gateway.shutdown()
+        self.phase = Phase.STOPPED
+        if self.access is not None:
+            self.access.close()
+        error_log.info("Worker %d stopped", os.getpid())
