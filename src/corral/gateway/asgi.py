@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from corral.gateway.paths import decode_path, split_root_path
-from corral.http1.head import EncodedHeaders, InvalidResponse, encode_headers
+from corral.gateway.response import EncodedHeaders, InvalidResponse, encode_headers
 
 error_log = logging.getLogger("corral.error")
 

@@ -45,7 +45,7 @@ class Lifespan:
             raise BootError(f"lifespan startup failed: {reply.get('message') or 'no message'}")
         if kind == "app-error" and self.mode == "auto" and not self._sent_any:
             self.supported = False
-            error_log.info("ASGI lifespan not supported by the app (it raised); continuing")
+            error_log.info("ASGI lifespan not supported by the app; continuing without it")
             return
         raise BootError(f"lifespan startup failed: {reply.get('message')}")
 

@@ -16,15 +16,15 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
-from corral.gateway.wsgi_environ import base_environ, build_environ
-from corral.gateway.wsgi_io import FileWrapper, StreamInput
-from corral.http1.head import (
+from corral.gateway.response import (
     EncodedHeaders,
     InvalidResponse,
     encode_headers,
     parse_wsgi_status,
     wsgi_header_pairs,
 )
+from corral.gateway.wsgi_environ import base_environ, build_environ
+from corral.gateway.wsgi_io import FileWrapper, StreamInput
 
 error_log = logging.getLogger("corral.error")
 

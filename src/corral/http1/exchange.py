@@ -12,8 +12,9 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from corral.gateway.response import EncodedHeaders
 from corral.http1.body import BodyBuffer
-from corral.http1.head import EncodedHeaders, status_line
+from corral.http1.head import status_line
 from corral.http1.sendfile import send_file
 
 if TYPE_CHECKING:
@@ -113,7 +114,11 @@ class H1Exchange:
         return self.chunked_request or bool(self.content_length)
 
     def send_continue(self) -> None:
-        """Send ``100 Continue`` once, if the client asked and no response started."""
+        """Send ``100 Continue`` once, if the client asked and no final response went out.
+
+        RFC 9110 §10.1.1: after a final response no 100 is sent; a body that still
+        comes is drained or the connection closed.
+        """
         if self.expect_continue and not self._continue_sent and not self.response_started:
             self._continue_sent = True
             self._conn.transport.write(CONTINUE)
@@ -152,9 +157,6 @@ class H1Exchange:
         """Record the head; it is written together with the first body bytes."""
         self.status = status
         self.response_headers = headers
-        # RFC 9110 §10.1.1: once a final response is under way, no 100 Continue;
-        # a body that still comes is drained or the connection closed.
-        self._continue_sent = True
 
     def write(self, data: bytes, more: bool) -> None:
         """Send body bytes; ``more=False`` completes the response."""

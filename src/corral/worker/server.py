@@ -171,7 +171,7 @@ class Worker:
             self.all_closed.set_result(None)
 
     async def _finish(self) -> None:
-        tasks = getattr(self.gateway, "tasks", set())
+        tasks: set[asyncio.Task[None]] = getattr(self.gateway, "tasks", set())
         for task in list(tasks):
             task.cancel()
         if tasks:
