@@ -71,7 +71,7 @@ def build_environ(
         text = value.decode("latin-1")
         if key in environ and key.startswith("HTTP_"):
             # RFC 9110 §5.3: repeated fields combine with commas (cookies with "; ").
-            text = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + text
+            text = environ[key] + ("; " if key == "HTTP_COOKIE" else ", ") + text
         environ[key] = text
     if content_length is not None:
         environ["CONTENT_LENGTH"] = str(content_length)

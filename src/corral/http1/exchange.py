@@ -162,6 +162,11 @@ class H1Exchange:
         """Send body bytes; ``more=False`` completes the response."""
         if self.finished or self.disconnected:
             return
+        if self._conn.transport.is_closing():
+            # The peer is gone (a failed send closes the transport before
+            # connection_lost runs): stop a synchronous WSGI iteration now.
+            self.disconnected = True
+            return
         if not self.body_started:
             self._emit_head(data, more)
             return
