@@ -62,11 +62,25 @@ def _import_module(name: str, spec: str) -> Any:
             ) from None
         raise AppLoadError(
             f"importing {name!r} failed: {type(exc).__name__}: {exc}", show_traceback=True
-        ) from exc
+        ) from _app_frames_only(exc)
     except Exception as exc:
         raise AppLoadError(
             f"importing {name!r} failed: {type(exc).__name__}: {exc}", show_traceback=True
-        ) from exc
+        ) from _app_frames_only(exc)
+
+
+def _app_frames_only(exc: BaseException) -> BaseException:
+    """Drop corral's and importlib's frames from the top of the app's traceback."""
+    tb = exc.__traceback__
+    while tb is not None and _is_machinery(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    if tb is not None:
+        exc.__traceback__ = tb
+    return exc
+
+
+def _is_machinery(filename: str) -> bool:
+    return filename == __file__ or filename.startswith("<frozen importlib")
 
 
 def _resolve_attribute(module: Any, attr_path: str, spec: str) -> Any:
@@ -89,7 +103,7 @@ def _call_factory(target: Any, spec: str) -> Any:
     except Exception as exc:
         raise AppLoadError(
             f"app factory {spec!r} failed: {type(exc).__name__}: {exc}", show_traceback=True
-        ) from exc
+        ) from _app_frames_only(exc)
 
 
 def _looks_like_factory(func: Callable[..., Any]) -> bool:

@@ -70,7 +70,7 @@ def _main(argv: list[str]) -> int:
         return EXIT_OK
     if config.app is None:
         raise ConfigError(NO_APP)
-    apply_process_settings(config)
+    # The supervisor applies chdir/pythonpath/env itself (corral.run() needs that too).
     from corral.supervisor import run  # the master; it imports worker code only in children
 
     return run(config)

@@ -88,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argparse parser for every setting's flags plus the one-off actions."""
     parser = _Parser(
         prog="corral",
+        usage="%(prog)s [OPTIONS] [APP]",
         description=DESCRIPTION,
         epilog=EPILOG,
         add_help=False,
@@ -172,4 +173,5 @@ def _reject_extras(parser: argparse.ArgumentParser, extras: list[str]) -> NoRetu
             f"equivalent ({HINTS[name]})"
         )
     known = [option for action in parser._actions for option in action.option_strings]
-    raise ConfigError(f"unknown flag {flag} on the command line{did_you_mean(flag, known)}")
+    hint = did_you_mean(flag, known, cutoff=0.7)
+    raise ConfigError(f"unknown flag {flag} on the command line{hint}")

@@ -62,8 +62,14 @@ class Str(Kind):
 
     expected = "a string"
 
+    def __init__(self, metavar: str = "TEXT", *, empty: bool = True) -> None:
+        self.metavar = metavar
+        self.empty = empty
+        if not empty:
+            self.expected = "a non-empty string"
+
     def parse(self, raw: object) -> str:
-        if not isinstance(raw, str):
+        if not isinstance(raw, str) or (not self.empty and not raw):
             raise self.fail()
         return raw
 
@@ -245,7 +251,9 @@ class EnvPair(Str):
     """``KEY=VALUE`` for an environment variable."""
 
     expected = "KEY=VALUE"
-    metavar = "KEY=VALUE"
+
+    def __init__(self) -> None:
+        super().__init__("KEY=VALUE")
 
     def parse(self, raw: object) -> str:
         text = super().parse(raw)
@@ -255,6 +263,14 @@ class EnvPair(Str):
         return text
 
 
+class BadItem(ValueError):
+    """One item of a list is bad: the error names that item, not the whole list."""
+
+    def __init__(self, item: object, reason: str) -> None:
+        super().__init__(reason)
+        self.item = item
+
+
 class ListOf(Kind):
     """A list of items; a string is split on ``sep`` (when given) into items."""
 
@@ -262,10 +278,12 @@ class ListOf(Kind):
         self.item = item
         self.sep = sep
         self.metavar = item.metavar
-        split = f", or a string of them separated by {sep!r}" if sep else ""
-        self.expected = f"a list of {_plural(item.expected)}{split}"
+        split = f"; or one string of items separated by {sep!r}" if sep else ""
+        self.expected = f"a list, each item {item.expected}{split}"
 
     def parse(self, raw: object) -> list[Any]:
+        if raw is None:  # gunicorn's spelling of "none" in a config file
+            return []
         if isinstance(raw, str):
             pieces: Sequence[object] = [raw]
         elif isinstance(raw, list | tuple):
@@ -278,19 +296,10 @@ class ListOf(Kind):
                 try:
                     items.append(self.item.parse(part))
                 except ValueError as exc:
-                    if isinstance(raw, str) and part == raw:
-                        raise
-                    raise ValueError(f"item {part!r}: {exc}") from None
+                    raise BadItem(part, str(exc)) from None
         return items
 
     def _split(self, piece: object) -> list[object]:
         if not isinstance(piece, str) or self.sep is None:
             return [piece]
         return [part.strip() for part in piece.split(self.sep) if part.strip()]
-
-
-def _plural(expected: str) -> str:
-    for article in ("a ", "an "):
-        if expected.startswith(article):
-            return expected[len(article) :]
-    return expected

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ PORT_ENV_HOST = "0.0.0.0"  # $PORT is set by platforms that route traffic to the
 _HOSTNAME_RE = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?")
 PORT = Int(0, 65535)
 LISTENER_SETTINGS = ("bind", "host", "port", "uds", "fd")
+CLI = "command line "
 
 
 def format_host_port(host: str, port: int) -> str:
@@ -34,23 +36,28 @@ def check_host(text: str) -> str:
     """Return a host name or IP address (brackets around IPv6 removed), or raise."""
     host = text.strip()
     if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
+        return check_ipv6(host[1:-1])
     if ":" in host:
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a valid IPv6 address") from None
-        return host
+        return check_ipv6(host)
     if not _HOSTNAME_RE.fullmatch(host):
-        raise ValueError(f"{text!r} is not a host name or IP address")
+        raise ValueError(f"{host!r} is not a host name or IP address")
     return host
 
 
-def _port(text: str, address: str) -> int:
+def check_ipv6(host: str) -> str:
+    """Return an IPv6 address (scope ids such as %eth0 allowed), or raise."""
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        raise ValueError(f"{host!r} is not a valid IPv6 address") from None
+    return host
+
+
+def _port(text: str) -> int:
     try:
         return int(PORT.parse(text))
     except ValueError:
-        raise ValueError(f"the port in {address!r} must be a number from 0 to 65535") from None
+        raise ValueError("the port must be a number from 0 to 65535") from None
 
 
 def normalize_listener(raw: str) -> str:
@@ -65,24 +72,23 @@ def normalize_listener(raw: str) -> str:
     if text.startswith("fd://"):
         number = text[len("fd://") :]
         if not number.isdigit():
-            raise ValueError(f"{raw!r}: fd:// needs a file descriptor number, e.g. fd://3")
+            raise ValueError("fd:// needs a file descriptor number, e.g. fd://3")
         return f"fd://{int(number)}"
     text = text.removeprefix("tcp://")
     if text.startswith("["):
         inside, bracket, rest = text[1:].partition("]")
         if not bracket or (rest and not rest.startswith(":")):
-            raise ValueError(f"{raw!r}: write an IPv6 listener as [ADDRESS]:PORT")
-        port = _port(rest[1:], raw) if rest else DEFAULT_PORT
-        return format_host_port(check_host(inside), port)
+            raise ValueError("write an IPv6 listener as [ADDRESS]:PORT")
+        port = _port(rest[1:]) if rest else DEFAULT_PORT
+        return format_host_port(check_ipv6(inside), port)
     if text.count(":") > 1:
-        raise ValueError(f"{raw!r}: put IPv6 addresses in brackets, e.g. [::1]:8000")
+        raise ValueError("put an IPv6 address in brackets, e.g. [::1]:8000")
     host, colon, port_text = text.partition(":")
     if not colon and host.isdigit():
         raise ValueError(
-            f"{raw!r} has no host: use 127.0.0.1:{host} (this machine only) "
-            f"or :{host} (all interfaces)"
+            f"no host: use 127.0.0.1:{host} (this machine only) or :{host} (all interfaces)"
         )
-    port = _port(port_text, raw) if colon else DEFAULT_PORT
+    port = _port(port_text) if colon else DEFAULT_PORT
     return format_host_port(check_host(host) if host else PORT_ENV_HOST, port)
 
 
@@ -147,8 +153,7 @@ def fold_listeners(given: dict[str, Given], port_env: str | None) -> tuple[list[
     top = max(rank for rank, _, _ in forms)
     chosen = [(listeners, source) for rank, listeners, source in forms if rank == top]
     listeners = [address for group, _ in chosen for address in group]
-    sources = list(dict.fromkeys(source for _, source in chosen))
-    return listeners, ", ".join(sources)
+    return listeners, join_sources(source for _, source in chosen)
 
 
 def _host_port_form(given: dict[str, Given], port_env: str | None) -> tuple[int, list[str], str]:
@@ -165,8 +170,18 @@ def _host_port_form(given: dict[str, Given], port_env: str | None) -> tuple[int,
     else:
         port_number = DEFAULT_PORT
     host_name = str(host.value) if host is not None else DEFAULT_HOST
-    source = ", ".join(dict.fromkeys(sources))
-    return rank, [format_host_port(host_name, port_number)], source
+    return rank, [format_host_port(host_name, port_number)], join_sources(sources)
+
+
+def join_sources(sources: Iterable[str]) -> str:
+    """``command line --host, --port + env PORT``: flags of one command line share a label."""
+    joined: list[str] = []
+    for source in dict.fromkeys(sources):
+        if joined and source.startswith(CLI) and joined[-1].startswith(CLI):
+            joined[-1] += ", " + source.removeprefix(CLI)
+        else:
+            joined.append(source)
+    return " + ".join(joined)
 
 
 def parse_port_env(text: str) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 
 from corral.config.command_line import parse_command_line
 from corral.config.declaration import Setting
+from corral.config.kinds import BadItem, toml_literal
 from corral.config.listeners import LISTENER_SETTINGS, Given, fold_listeners
 from corral.config.schema import SETTINGS, Settings
 from corral.config.sources import (
@@ -107,9 +108,37 @@ def _populate(
     cwd: Path,
     warnings: list[str],
 ) -> None:
+    winners = _winners(assignments, warnings)
+    _resolve_paths(winners, cwd)
+    config.sources = {}
+    for name, setting in SETTINGS.items():
+        if name in winners:
+            value, assignment = winners[name]
+            config.sources[name] = assignment.source
+        else:
+            value = copy.copy(setting.default)
+            config.sources[name] = "default"
+        setattr(config, name, value)
+    given = {
+        name: Given(value, assignment.rank, assignment.source)
+        for name, (value, assignment) in winners.items()
+        if name in LISTENER_SETTINGS
+    }
+    try:
+        config.bind, config.sources["bind"] = fold_listeners(given, port_env)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    config.warnings = warnings
+
+
+def _winners(
+    assignments: Iterable[Assignment], warnings: list[str]
+) -> dict[str, tuple[Any, Assignment]]:
+    """Check every assignment; for each setting keep the highest-ranked one (the last
+    of equal rank). Not-yet-supported values are refused, or ignored with a warning
+    when they come from a lenient source and are safe to ignore."""
     winners: dict[str, tuple[Any, Assignment]] = {}
-    ordered = sorted(assignments, key=lambda a: a.rank)  # stable: the last one of a rank wins
-    for assignment in ordered:
+    for assignment in sorted(assignments, key=lambda a: a.rank):  # a stable sort
         setting = SETTINGS[assignment.name]
         value = _check(setting, assignment)
         unsupported = not setting.supported and value != setting.default
@@ -124,39 +153,25 @@ def _populate(
         setting = SETTINGS[name]
         if not setting.supported and value != setting.default:
             raise ConfigError(f"setting {name!r} ({assignment.where}) is not supported yet")
-    _resolve_paths(winners, cwd)
-    config.sources = {}
-    for name, setting in SETTINGS.items():
-        if name in winners:
-            value, assignment = winners[name]
-            config.sources[name] = assignment.source
-        else:
-            value = copy.copy(setting.default)
-            config.sources[name] = "default"
-        setattr(config, name, value)
-    given = {
-        name: Given(winners[name][0], winners[name][1].rank, winners[name][1].source)
-        for name in LISTENER_SETTINGS
-        if name in winners
-    }
-    try:
-        config.bind, config.sources["bind"] = fold_listeners(given, port_env)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    config.warnings = warnings
+    return winners
 
 
 def _check(setting: Setting, assignment: Assignment) -> Any:
     try:
         return setting.kind.parse(assignment.raw)
+    except BadItem as exc:
+        bad = exc.item
+        reason = str(exc)
     except ValueError as exc:
-        raise ConfigError(
-            f"bad value {_show_raw(assignment.raw)} for {setting.name} ({assignment.where}): {exc}"
-        ) from None
+        bad = assignment.raw
+        reason = str(exc)
+    raise ConfigError(
+        f"bad value {_show_raw(bad)} for {setting.name} ({assignment.where}): {reason}"
+    )
 
 
 def _show_raw(raw: object) -> str:
-    text = repr(raw)
+    text = toml_literal(raw) if isinstance(raw, bool) else repr(raw)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -18,12 +18,11 @@ from corral.config.kinds import (
     Float,
     Int,
     ListOf,
-    NameOrId,
-    Octal,
     Optional,
     Size,
     Str,
 )
+from corral.config.later import LaterSettings
 from corral.config.listeners import Host, Listener
 
 DEFAULT_ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
@@ -34,7 +33,7 @@ class ApplicationSettings:
 
     app: str | None = setting(
         None,
-        Optional(Str()),
+        Optional(Str("APP")),
         "The app to serve: 'module:attribute', or 'module' for its 'application' "
         "(Django's wsgi.py and asgi.py). Dotted attributes are allowed.",
         positional=True,
@@ -54,21 +53,21 @@ class ApplicationSettings:
     )
     chdir: str | None = setting(
         None,
-        Optional(Str()),
+        Optional(Str("DIR")),
         "Change to this directory before loading the app (and put it first on sys.path).",
         flags=["--chdir"],
         gunicorn=True,
     )
     pythonpath: list[str] = setting(
         [],
-        ListOf(Str()),
+        ListOf(Str("DIR")),
         "Directories to add to sys.path, comma separated (relative to chdir).",
         flags=["--pythonpath", "--app-dir"],
         gunicorn=True,
     )
     env_file: str | None = setting(
         None,
-        Optional(Str()),
+        Optional(Str("PATH")),
         "A .env file of KEY=VALUE lines loaded into the app's environment; "
         "variables already set are kept.",
         flags=["--env-file"],
@@ -107,7 +106,7 @@ class ListenerSettings:
     )
     uds: str | None = setting(
         None,
-        Optional(Str()),
+        Optional(Str("PATH")),
         "Listen on this Unix domain socket path (same as --bind unix:PATH).",
         flags=["--uds"],
     )
@@ -252,7 +251,7 @@ class HttpSettings:
     )
     root_path: str = setting(
         "",
-        Str(),
+        Str("PATH"),
         "The URL prefix the app is mounted under (ASGI root_path, WSGI SCRIPT_NAME).",
         flags=["--root-path"],
         gunicorn=True,
@@ -291,16 +290,17 @@ class LoggingSettings:
         flags=["--access-log"],
         negative_flags=["--no-access-log"],
     )
-    accesslog: str | None = setting(
+    accesslog: str = setting(
         "-",
-        Optional(Str()),
-        "Access log file; '-' is stdout. Unset (empty) disables the access log, as in gunicorn.",
+        Str("FILE", empty=False),
+        "Access log file; '-' is stdout. (accesslog = None in a gunicorn.conf.py, "
+        "gunicorn's way to turn it off, sets access_log = false.)",
         flags=["--access-logfile"],
         gunicorn=True,
     )
     access_log_format: str = setting(
         DEFAULT_ACCESS_LOG_FORMAT,
-        Str(),
+        Str("FORMAT", empty=False),
         "Access log line, with gunicorn's %(x)s atoms; the default is the combined "
         "log format plus the request duration in milliseconds.",
         flags=["--access-logformat"],
@@ -308,7 +308,7 @@ class LoggingSettings:
     )
     errorlog: str = setting(
         "-",
-        Str(),
+        Str("FILE", empty=False),
         "Error log file; '-' is stderr.",
         flags=["--error-logfile", "--log-file"],
         gunicorn=True,
@@ -326,164 +326,6 @@ class LoggingSettings:
         "Error log level.",
         flags=["--log-level"],
         gunicorn=True,
-    )
-
-
-class LaterSettings:
-    """Not supported yet"""
-
-    max_requests: int = setting(
-        0,
-        Int(0),
-        "Restart a worker after this many requests (0 = never).",
-        flags=["--max-requests", "--limit-max-requests"],
-        gunicorn=True,
-        supported=False,
-    )
-    max_requests_jitter: int = setting(
-        0,
-        Int(0),
-        "Add up to this many requests, at random, to max_requests per worker.",
-        flags=["--max-requests-jitter", "--limit-max-requests-jitter"],
-        gunicorn=True,
-        supported=False,
-    )
-    max_connections: int = setting(
-        0,
-        Int(0),
-        "Maximum open connections per worker (0 = unlimited).",
-        flags=["--max-connections", "--worker-connections"],
-        gunicorn="worker_connections",
-        supported=False,
-    )
-    limit_concurrency: int = setting(
-        0,
-        Int(0),
-        "Answer 503 beyond this many concurrent requests per worker (0 = unlimited).",
-        flags=["--limit-concurrency"],
-        supported=False,
-    )
-    request_timeout: float = setting(
-        0.0,
-        Float(),
-        "Seconds an app may take to answer a request (0 = unlimited).",
-        flags=["--request-timeout"],
-        supported=False,
-    )
-    preload_app: bool = setting(
-        False,
-        Bool(),
-        "Load the app in the master before forking workers.",
-        flags=["--preload"],
-        gunicorn=True,
-        supported=False,
-    )
-    reload: bool = setting(
-        False,
-        Bool(),
-        "Restart workers when source files change (development).",
-        flags=["--reload"],
-        gunicorn=True,
-        supported=False,
-    )
-    reuse_port: bool = setting(
-        False,
-        Bool(),
-        "Set SO_REUSEPORT on listeners.",
-        flags=["--reuse-port"],
-        gunicorn=True,
-        supported=False,
-    )
-    proxy_headers: bool = setting(
-        True,
-        Bool(),
-        "Take client address and scheme from X-Forwarded-* headers of trusted peers.",
-        flags=["--proxy-headers"],
-        negative_flags=["--no-proxy-headers"],
-        supported=False,
-    )
-    forwarded_allow_ips: list[str] = setting(
-        ["127.0.0.1", "::1"],
-        ListOf(Str()),
-        "Peers (IPs, CIDR networks, or '*') trusted to send proxy headers, comma separated.",
-        flags=["--forwarded-allow-ips"],
-        extra_env=["FORWARDED_ALLOW_IPS"],
-        gunicorn=True,
-        supported=False,
-    )
-    certfile: str | None = setting(
-        None,
-        Optional(Str()),
-        "TLS certificate file (PEM).",
-        flags=["--certfile", "--ssl-certfile"],
-        gunicorn=True,
-        supported=False,
-        ignorable=False,
-    )
-    keyfile: str | None = setting(
-        None,
-        Optional(Str()),
-        "TLS private key file (PEM).",
-        flags=["--keyfile", "--ssl-keyfile"],
-        gunicorn=True,
-        supported=False,
-        ignorable=False,
-    )
-    health_path: str | None = setting(
-        None,
-        Optional(Str()),
-        "URL path answered by corral itself for health checks.",
-        flags=["--health-path"],
-        supported=False,
-    )
-    shutdown_delay: float = setting(
-        0.0,
-        Float(),
-        "On SIGTERM, keep serving (health checks failing) this long before draining.",
-        flags=["--shutdown-delay"],
-        supported=False,
-    )
-    user: str | None = setting(
-        None,
-        Optional(NameOrId()),
-        "Switch worker processes to this user.",
-        flags=["-u", "--user"],
-        gunicorn=True,
-        supported=False,
-        ignorable=False,
-    )
-    group: str | None = setting(
-        None,
-        Optional(NameOrId()),
-        "Switch worker processes to this group.",
-        flags=["-g", "--group"],
-        gunicorn=True,
-        supported=False,
-        ignorable=False,
-    )
-    umask: int = setting(
-        0,
-        Octal(0o777),
-        "File mode creation mask of the server (octal).",
-        flags=["-m", "--umask"],
-        gunicorn=True,
-        supported=False,
-    )
-    pidfile: str | None = setting(
-        None,
-        Optional(Str()),
-        "Write the master's process id to this file.",
-        flags=["-p", "--pid"],
-        gunicorn=True,
-        supported=False,
-    )
-    daemon: bool = setting(
-        False,
-        Bool(),
-        "Detach from the terminal and run in the background.",
-        flags=["-D", "--daemon"],
-        gunicorn=True,
-        supported=False,
     )
 
 

@@ -150,6 +150,8 @@ def read_python(path: Path) -> FileSettings:
         if key.startswith("_") or inspect.ismodule(value) or key in GUNICORN_CLI_ONLY:
             continue
         name = key if key in SETTINGS else GUNICORN_NAMES.get(key)
+        if key == "accesslog" and value is None:  # gunicorn's "no access log"
+            name, value = "access_log", False
         if name is not None:
             found.assignments.append(Assignment(name, value, source, RANK_FILE, key, lenient=True))
         elif key in GUNICORN_ONLY:

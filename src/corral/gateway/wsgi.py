@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from asyncio import events
+from asyncio.events import _get_running_loop, _set_running_loop
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -24,10 +24,15 @@ from corral.gateway.response import (
     parse_wsgi_status,
     wsgi_header_pairs,
 )
-from corral.gateway.wsgi_environ import base_environ, build_environ
-from corral.gateway.wsgi_io import FileWrapper, StreamInput
+from corral.gateway.wsgi_environ import base_environ, build_environ, connection_environ
+from corral.gateway.wsgi_io import EMPTY_INPUT, FileWrapper, StreamInput
 
 error_log = logging.getLogger("corral.error")
+
+# Validated, encoded response heads by (status, *headers): most apps send the same
+# few heads again and again. Bounded, since heads can vary without limit.
+_HEAD_CACHE: dict[Any, tuple[int, EncodedHeaders]] = {}
+_HEAD_CACHE_SIZE = 512
 
 
 class StartResponse:
@@ -51,10 +56,20 @@ class StartResponse:
                 exc_info = None
         elif self.called:
             raise AssertionError("start_response() called twice without exc_info (PEP 3333)")
-        code = parse_wsgi_status(status)
-        encoded = encode_headers(wsgi_header_pairs(headers), allow_hop_by_hop=False)
+        try:
+            key: Any = (status, *headers)
+            cached = _HEAD_CACHE.get(key)
+        except TypeError:  # unhashable items: validation below says what is wrong
+            key = cached = None
+        if cached is None:
+            cached = (
+                parse_wsgi_status(status),
+                encode_headers(wsgi_header_pairs(headers), allow_hop_by_hop=False),
+            )
+            if key is not None and len(_HEAD_CACHE) < _HEAD_CACHE_SIZE:
+                _HEAD_CACHE[key] = cached
         self.called = True
-        self.exchange.start_response(code, encoded)
+        self.exchange.start_response(*cached)
         return self.write
 
     def write(self, data: bytes) -> None:
@@ -85,16 +100,24 @@ class WSGIGateway:
         self.busy = 0  # requests running or queued in the pool
 
     def start(self, exchange: Any) -> None:
-        if self.pool is None or (exchange.chunked_request and self.chunked_buffer):
-            # Gather the body first: always inline; bounded for chunked bodies in threads.
+        if self.pool is None:
+            # Inline: the app runs once the whole body is in hand.
+            if exchange.has_body:
+                exchange.body.spool_over = self.spool_over
+                exchange.send_continue()
+            if exchange.request_complete:
+                self._run_inline(exchange)
+            else:
+                exchange.on_request_complete = self._run_inline
+        elif exchange.chunked_request and self.chunked_buffer:
+            # Threads: gather a chunked body up to a bound so CONTENT_LENGTH can be set.
             exchange.body.spool_over = self.spool_over
             exchange.send_continue()
             if exchange.request_complete:
-                self._body_complete(exchange)
+                self._submit(exchange)
             else:
-                exchange.on_request_complete = partial(self._body_complete, exchange)
-                if self.pool is not None:
-                    exchange.on_body_over = (self.chunked_buffer, partial(self._submit, exchange))
+                exchange.on_request_complete = self._submit
+                exchange.on_body_over = (self.chunked_buffer, partial(self._submit, exchange))
         else:
             self._submit(exchange)
 
@@ -102,19 +125,33 @@ class WSGIGateway:
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
 
+    def _environ(self, exchange: Any, body: Any, length: int | None) -> dict[str, Any]:
+        conn = exchange.conn
+        conn_environ = conn.scratch
+        if conn_environ is None:
+            conn_environ = conn.scratch = connection_environ(self.base, exchange)
+        return build_environ(conn_environ, exchange, self.root_path, body, length)
+
     # -- inline --------------------------------------------------------------------
 
-    def _body_complete(self, exchange: Any) -> None:
-        if self.pool is not None:
-            self._submit(exchange)
-        else:
-            _without_running_loop(self._run_inline, exchange)
-
     def _run_inline(self, exchange: Any) -> None:
-        body = exchange.body
-        stream = body.as_file() or io.BytesIO(body.take())
-        length = body.received if exchange.has_body else None
-        environ = build_environ(self.base, exchange, self.root_path, stream, length)
+        # A WSGI app is synchronous code; if it could see a running loop, frameworks
+        # would take it for async code (Django then refuses every database query
+        # with SynchronousOnlyOperation). Hiding the loop costs two C calls.
+        loop = _get_running_loop()
+        _set_running_loop(None)
+        try:
+            self._call_inline(exchange)
+        finally:
+            _set_running_loop(loop)
+
+    def _call_inline(self, exchange: Any) -> None:
+        if exchange.has_body:
+            body = exchange.body
+            stream: Any = body.as_file() or io.BytesIO(body.take())
+            environ = self._environ(exchange, stream, body.received)
+        else:
+            environ = self._environ(exchange, EMPTY_INPUT, None)
         start_response = StartResponse(exchange, exchange.write)
         try:
             result = self.app(environ, start_response)
@@ -130,7 +167,7 @@ class WSGIGateway:
                 exchange.write(_join(result), False)
             elif isinstance(result, FileWrapper) and result.fileno() is not None:
                 task = self.loop.create_task(_send_file(exchange, result, start_response))
-                task.add_done_callback(lambda _: _without_running_loop(_close, result))
+                task.add_done_callback(lambda _: _hidden_loop_call(_close, result))
                 return
             else:
                 self._pump(exchange, start_response, result, iter(result))
@@ -157,7 +194,7 @@ class WSGIGateway:
                         break
                     if not exchange.writable:
                         exchange.on_writable = partial(
-                            _without_running_loop,
+                            _hidden_loop_call,
                             self._pump,
                             exchange,
                             start_response,
@@ -201,7 +238,7 @@ class WSGIGateway:
         call = partial(_call_in_loop, self.loop)
         writer = partial(call, _write_and_drain, exchange)
         start_response = StartResponse(exchange, writer)
-        environ = build_environ(self.base, exchange, self.root_path, stream, length)
+        environ = self._environ(exchange, stream, length)
         result: Any = None
         try:
             result = self.app(environ, start_response)
@@ -228,19 +265,14 @@ class WSGIGateway:
             _close(result)
 
 
-def _without_running_loop(func: Callable[..., None], *args: Any) -> None:
-    """Call app code inline on the loop thread with the running loop hidden.
-
-    A WSGI app is synchronous code; if it could see a running loop, frameworks
-    would take it for async code (Django then refuses every database query with
-    SynchronousOnlyOperation). Hiding it costs two C calls per request.
-    """
-    loop = events._get_running_loop()
-    events._set_running_loop(None)
+def _hidden_loop_call(func: Callable[..., None], *args: Any) -> None:
+    """Call app code (a resumed iteration, close()) with the running loop hidden."""
+    loop = _get_running_loop()
+    _set_running_loop(None)
     try:
         func(*args)
     finally:
-        events._set_running_loop(loop)
+        _set_running_loop(loop)
 
 
 def _call_in_loop(loop: asyncio.AbstractEventLoop, func: Callable[..., Any], *args: Any) -> Any:

@@ -40,21 +40,12 @@ def base_environ(multithread: bool, file_wrapper: Any) -> dict[str, Any]:
     }
 
 
-def build_environ(
-    base: dict[str, Any], exchange: Any, root_path: bytes, body: Any, content_length: int | None
-) -> dict[str, Any]:
-    """The environ of one request; ``content_length`` is known or None (streamed)."""
-    script_name, path_info = split_root_path(decode_path(exchange.path), root_path)
+def connection_environ(base: dict[str, Any], exchange: Any) -> dict[str, Any]:
+    """The keys that are the same for every request on one connection."""
+    environ = base.copy()
     server = exchange.server
     client = exchange.client
-    environ = base.copy()
-    environ["REQUEST_METHOD"] = exchange.method
-    environ["SCRIPT_NAME"] = script_name.decode("latin-1")
-    environ["PATH_INFO"] = path_info.decode("latin-1")
-    environ["QUERY_STRING"] = exchange.query.decode("latin-1")
-    environ["SERVER_PROTOCOL"] = "HTTP/" + exchange.http_version
     environ["wsgi.url_scheme"] = exchange.scheme
-    environ["wsgi.input"] = body
     if server is not None:
         environ["SERVER_NAME"] = server[0]
         environ["SERVER_PORT"] = str(server[1])
@@ -64,17 +55,41 @@ def build_environ(
     if client is not None:
         environ["REMOTE_ADDR"] = client[0]
         environ["REMOTE_PORT"] = str(client[1])
+    return environ
+
+
+def build_environ(
+    conn_environ: dict[str, Any],
+    exchange: Any,
+    root_path: bytes,
+    body: Any,
+    content_length: int | None,
+) -> dict[str, Any]:
+    """The environ of one request; ``content_length`` is known or None (streamed)."""
+    path = exchange.path
+    environ = conn_environ.copy()
+    if root_path or b"%" in path:
+        script_name, path_info = split_root_path(decode_path(path), root_path)
+        environ["SCRIPT_NAME"] = script_name.decode("latin-1")
+        environ["PATH_INFO"] = path_info.decode("latin-1")
+    else:
+        environ["SCRIPT_NAME"] = ""
+        environ["PATH_INFO"] = path.decode("latin-1")
+    environ["REQUEST_METHOD"] = exchange.method
+    environ["QUERY_STRING"] = exchange.query.decode("latin-1")
+    environ["SERVER_PROTOCOL"] = "HTTP/1.1" if exchange.http_version == "1.1" else "HTTP/1.0"
+    environ["wsgi.input"] = body
     for name, value in exchange.headers:
-        key = _environ_key(name)
+        key = _KEYS.get(name) or _environ_key(name)
         if key is None:
             continue
         text = value.decode("latin-1")
-        if key in environ and key.startswith("HTTP_"):
+        if key in environ and key[0] == "H":
             # RFC 9110 §5.3: repeated fields combine with commas (cookies with "; ").
             text = environ[key] + ("; " if key == "HTTP_COOKIE" else ", ") + text
         environ[key] = text
     if content_length is not None:
         environ["CONTENT_LENGTH"] = str(content_length)
-    else:
-        environ.pop("CONTENT_LENGTH", None)
+    elif "CONTENT_LENGTH" in environ:
+        del environ["CONTENT_LENGTH"]
     return environ

@@ -40,6 +40,27 @@ def _is_regular(fd: int) -> bool:
     return stat.S_ISREG(os.fstat(fd).st_mode)
 
 
+class _EmptyInput:
+    """``wsgi.input`` of a request without a body: stateless, so one serves all."""
+
+    __slots__ = ()
+
+    def read(self, size: int | None = -1) -> bytes:
+        return b""
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return b""
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        return []
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(())
+
+
+EMPTY_INPUT = _EmptyInput()
+
+
 class StreamInput:
     """``wsgi.input`` for an app in a worker thread: reads from the connection on demand.
 

@@ -77,3 +77,8 @@ class BodyBuffer:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+# Shared by requests without a body: nothing is ever appended to it (the parser
+# delivers body bytes only to requests that declared a body).
+NO_BODY = BodyBuffer()

@@ -31,6 +31,7 @@ from corral.errors import (
     URITooLong,
     VersionNotSupported,
 )
+from corral.http1.body import BodyBuffer
 from corral.http1.context import H1Context, error_log
 from corral.http1.exchange import H1Exchange
 
@@ -61,7 +62,6 @@ class H1Connection(asyncio.Protocol):
         "_head_size",
         "_headers",
         "_in_trailers",
-        "_partial_head",
         "_reading_paused",
         "_start",
         "_upgrade",
@@ -70,10 +70,13 @@ class H1Connection(asyncio.Protocol):
         "ctx",
         "current",
         "deadline",
+        "dispatcher",
+        "limits",
         "loop",
         "parser",
         "pipeline",
         "receiving",
+        "scratch",
         "server",
         "state",
         "transport",
@@ -83,6 +86,8 @@ class H1Connection(asyncio.Protocol):
     def __init__(self, ctx: H1Context) -> None:
         self.ctx = ctx
         self.loop = ctx.loop
+        self.limits = ctx.limits
+        self.dispatcher = ctx.dispatcher
         self.parser = httptools.HttpRequestParser(self)
         self.state = IDLE
         self.transport: Any = None
@@ -92,6 +97,7 @@ class H1Connection(asyncio.Protocol):
         self.current: H1Exchange | None = None  # being answered
         self.receiving: H1Exchange | None = None  # whose body the parser is reading
         self.pipeline: deque[H1Exchange] = deque()
+        self.scratch: Any = None  # per-connection data a gateway caches (WSGI: base environ)
         self.write_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
         self._reading_paused = False
@@ -102,7 +108,6 @@ class H1Connection(asyncio.Protocol):
         self._field_count = 0
         self._fields_size = 0
         self._in_trailers = False
-        self._partial_head = False
         self._start = b""  # first bytes of the request line, to tell 501 from 400
         self._upgrade = False
 
@@ -113,7 +118,7 @@ class H1Connection(asyncio.Protocol):
         self.client = _address(transport.get_extra_info("peername"))
         self.server = _address(transport.get_extra_info("sockname"))
         self.ctx.connections.add(self)
-        timeout = self.ctx.limits.first_byte_timeout
+        timeout = self.limits.first_byte_timeout
         self.deadline = self.ctx.now + timeout if timeout else 0.0
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -132,19 +137,22 @@ class H1Connection(asyncio.Protocol):
             self.ctx.on_idle()
 
     def data_received(self, data: bytes) -> None:
-        if self._upgrade or self.state is CLOSED:
-            return  # never parse past an upgrade point, nor after an error
-        if self.state is IDLE:
+        state = self.state
+        if state is IDLE:
             self._enter_head()
-        if self.state is HEAD:
-            self._head_size += len(data)
-            if len(self._start) < 64:
-                self._start += data[:64]
-            limit = self.ctx.limits.request_head
-            if limit and self._head_size > limit + HIGH_WATER:
+            self._start = data
+            state = HEAD
+        elif state is CLOSED or self._upgrade:
+            return  # never parse past an upgrade point, nor after an error
+        if state is HEAD:
+            size = self._head_size + len(data)
+            self._head_size = size
+            if size > self.limits.raw_head:
                 # httptools buffers a partial field itself; bound that too.
                 self.reject(HeadersTooLarge("request head too large"))
                 return
+            if len(self._start) < 64 and self._start is not data:
+                self._start += data[:64]
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -183,58 +191,55 @@ class H1Connection(asyncio.Protocol):
 
     # -- httptools callbacks -------------------------------------------------------
 
-    def on_message_begin(self) -> None:
-        self._url = b""
-        self._headers = []
-        self._field_count = 0
-        self._fields_size = 0
-        self._in_trailers = False
-        self._partial_head = True
-
     def on_url(self, url: bytes) -> None:
-        self._url += url
-        limit = self.ctx.limits.request_line
-        if limit and len(self._url) > limit:
+        if self._url:
+            url = self._url + url
+        self._url = url
+        if len(url) > self.limits.request_line:
             raise URITooLong("request line too long")
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if self._in_trailers:
             return  # trailers are not passed on (ASGI and WSGI have no place for them)
-        limits = self.ctx.limits
+        limits = self.limits
         size = len(name) + len(value)
-        if limits.request_field_size and size > limits.request_field_size:
-            raise HeadersTooLarge("request header field too large")
-        self._field_count += 1
-        if limits.request_fields and self._field_count > limits.request_fields:
-            raise HeadersTooLarge("too many request header fields")
-        self._fields_size += size + 4
-        if limits.request_head and len(self._url) + self._fields_size > limits.request_head:
-            raise HeadersTooLarge("request head too large")
+        count = self._field_count + 1
+        self._field_count = count
+        total = self._fields_size + size + 4
+        self._fields_size = total
+        if (
+            size > limits.request_field_size
+            or count > limits.request_fields
+            or total + len(self._url) > limits.request_head
+        ):
+            raise HeadersTooLarge("request header fields too large or too many")
         self._headers.append((name.lower(), value))
 
     def on_headers_complete(self) -> None:
         self._in_trailers = True
-        self._partial_head = False
-        self._start = b""
         parser = self.parser
         version = parser.get_http_version()
         if version != "1.1" and version != "1.0":
             raise VersionNotSupported(f"HTTP/{version} is not supported")
+        method = parser.get_method()
         exchange = H1Exchange(
             self,
-            parser.get_method().decode("ascii"),
+            _METHODS.get(method) or method.decode("ascii"),
             self._url,
             version,
             self._headers,
-            parser.should_keep_alive(),
+            parser.should_keep_alive() and self.limits.keepalive > 0,
         )
-        exchange.upgrade = parser.should_upgrade()
+        self._url = b""
+        self._headers = []
+        self._field_count = 0
+        self._fields_size = 0
+        if parser.should_upgrade():
+            exchange.upgrade = True
         _read_framing(exchange, version)
-        body_limit = self.ctx.limits.request_body
-        if body_limit and (exchange.content_length or 0) > body_limit:
+        if (exchange.content_length or 0) > self.limits.request_body:
             raise PayloadTooLarge("request body too large")
         self.receiving = exchange
-        self._drained = 0
         if self.current is None:
             self._begin(exchange)
         else:
@@ -245,12 +250,11 @@ class H1Connection(asyncio.Protocol):
         exchange = self.receiving
         if exchange is None:
             return
-        limit = self.ctx.limits.request_body
-        if limit and exchange.body.received + len(body) > limit:
+        if exchange.body.received + len(body) > self.limits.request_body:
             raise PayloadTooLarge("request body too large")
         if exchange.finished:
             self._drained += len(body)
-            if self._drained > self.ctx.limits.drain_limit:
+            if self._drained > self.limits.drain_limit:
                 self._close()
             return
         exchange.body.append(body)
@@ -265,14 +269,16 @@ class H1Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         exchange = self.receiving
         self.receiving = None
+        self._in_trailers = False
         if exchange is None:
             return
         exchange.request_complete = True
-        exchange.wake()
+        if exchange._waiter is not None:
+            exchange.wake()
         callback = exchange.on_request_complete
         if callback is not None:
             exchange.on_request_complete = None
-            callback()
+            callback(exchange)
         if exchange.finished and self.current is exchange:
             self._next()
 
@@ -284,11 +290,11 @@ class H1Connection(asyncio.Protocol):
         self.current = exchange
         if self.ctx.access_log is not None:
             exchange.start_time = self.loop.time()
-        if self._upgrade_requested(exchange):
+        if (exchange.upgrade or exchange.method == "CONNECT") and self._refuse_upgrade(exchange):
             return
-        self.ctx.dispatcher.start(exchange)
+        self.dispatcher.start(exchange)
 
-    def _upgrade_requested(self, exchange: H1Exchange) -> bool:
+    def _refuse_upgrade(self, exchange: H1Exchange) -> bool:
         """CONNECT and Upgrade are not supported yet: answer without switching."""
         if exchange.method == "CONNECT":
             exchange.keep_alive = False
@@ -329,25 +335,28 @@ class H1Connection(asyncio.Protocol):
         if self.state is CLOSED:
             return
         if self.pipeline:
-            self._begin(self.pipeline.popleft())
+            # Through the loop, not recursion: a long pipeline of inline WSGI
+            # requests would otherwise nest one call per request.
+            self.loop.call_soon(self._begin, self.pipeline.popleft())
             if not self.pipeline:
                 self._resume_reading()
             return
-        if self._partial_head:
+        if self._url or self._headers:
             self._enter_head()  # the next request's head has begun arriving
         else:
             self.state = IDLE
             if self.ctx.draining:
                 self._close()
                 return
-            timeout = self.ctx.limits.keepalive
+            timeout = self.limits.keepalive
             self.deadline = self.ctx.now + timeout if timeout else 0.0
-        self._resume_reading()
+        if self._reading_paused:
+            self._resume_reading()
 
     def _enter_head(self) -> None:
         self.state = HEAD
         self._head_size = 0
-        timeout = self.ctx.limits.header_timeout
+        timeout = self.limits.header_timeout
         self.deadline = self.ctx.now + timeout if timeout else 0.0
 
     def body_consumed(self) -> None:
@@ -430,8 +439,14 @@ def _read_framing(exchange: H1Exchange, version: str) -> None:
             host_count += 1
     if host_count > 1 or (host_count == 0 and version == "1.1"):
         raise BadRequest("an HTTP/1.1 request needs exactly one Host header")
-    if not exchange.has_body:
+    if exchange.chunked_request or exchange.content_length:
+        exchange.has_body = True
+        exchange.body = BodyBuffer()
+    else:
         exchange.expect_continue = False
+
+
+_METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")}
 
 
 def _method_error(data: bytes) -> ProtocolError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
     from corral.http1.exchange import H1Exchange
 
 error_log = logging.getLogger("corral.error")
+UNLIMITED = sys.maxsize
+RAW_HEAD_SLACK = 256 * 1024  # one read's worth of body may share a chunk with the head
 
 
 class Dispatcher(Protocol):
@@ -30,6 +33,7 @@ class H1Limits:
         "first_byte_timeout",
         "header_timeout",
         "keepalive",
+        "raw_head",
         "request_body",
         "request_field_size",
         "request_fields",
@@ -38,12 +42,15 @@ class H1Limits:
     )
 
     def __init__(self, config: Any) -> None:
-        self.request_line: int = config.limit_request_line
-        self.request_fields: int = config.limit_request_fields
-        self.request_field_size: int = config.limit_request_field_size
-        self.request_head: int = config.limit_request_head
-        self.request_body: int = config.limit_request_body
+        # 0 means unlimited; stored as a huge bound so the hot path compares only.
+        self.request_line: int = config.limit_request_line or UNLIMITED
+        self.request_fields: int = config.limit_request_fields or UNLIMITED
+        self.request_field_size: int = config.limit_request_field_size or UNLIMITED
+        self.request_head: int = config.limit_request_head or UNLIMITED
+        self.request_body: int = config.limit_request_body or UNLIMITED
         self.drain_limit: int = config.drain_limit
+        # Raw bytes of a head still in progress (httptools buffers partial fields).
+        self.raw_head = self.request_head + RAW_HEAD_SLACK
         self.header_timeout: float = config.header_timeout
         self.first_byte_timeout: float = config.first_byte_timeout
         self.keepalive: float = config.keepalive

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from corral.gateway.response import EncodedHeaders
-from corral.http1.body import BodyBuffer
-from corral.http1.head import status_line
+from corral.http1.body import NO_BODY
+from corral.http1.head import STATUS_LINES, status_line
 from corral.http1.sendfile import send_file
 
 if TYPE_CHECKING:
@@ -22,14 +22,12 @@ if TYPE_CHECKING:
 
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 LAST_CHUNK = b"0\r\n\r\n"
-_NO_BODY_STATUS = frozenset({204, 304})
 
 
 class H1Exchange:
     """A request's facts and the means to answer it."""
 
     __slots__ = (
-        "_conn",
         "_continue_sent",
         "_framing",
         "_head",
@@ -40,10 +38,12 @@ class H1Exchange:
         "bytes_sent",
         "chunked_request",
         "client",
+        "conn",
         "content_length",
         "disconnected",
         "expect_continue",
         "finished",
+        "has_body",
         "headers",
         "http_version",
         "keep_alive",
@@ -72,7 +72,7 @@ class H1Exchange:
         headers: list[tuple[bytes, bytes]],
         keep_alive: bool,
     ) -> None:
-        self._conn = conn
+        self.conn = conn
         self.method = method
         path, _, query = target.partition(b"?")
         self.path = path
@@ -84,7 +84,8 @@ class H1Exchange:
         self.server = conn.server
         self.scheme = "http"
         self.upgrade = False
-        self.body = BodyBuffer()
+        self.body = NO_BODY  # replaced by a BodyBuffer when the request has a body
+        self.has_body = False
         self.content_length: int | None = None
         self.chunked_request = False
         self.expect_continue = False
@@ -97,7 +98,7 @@ class H1Exchange:
         self.bytes_sent = 0
         self.response_headers: EncodedHeaders | None = None
         self.start_time = 0.0
-        self.on_request_complete: Callable[[], None] | None = None
+        self.on_request_complete: Callable[[H1Exchange], None] | None = None
         # (threshold, callback): called once when the received body passes the threshold.
         self.on_body_over: tuple[int, Callable[[], None]] | None = None
         self.on_writable: Callable[[], None] | None = None
@@ -109,10 +110,6 @@ class H1Exchange:
 
     # -- request side -------------------------------------------------------------
 
-    @property
-    def has_body(self) -> bool:
-        return self.chunked_request or bool(self.content_length)
-
     def send_continue(self) -> None:
         """Send ``100 Continue`` once, if the client asked and no final response went out.
 
@@ -121,12 +118,12 @@ class H1Exchange:
         """
         if self.expect_continue and not self._continue_sent and not self.response_started:
             self._continue_sent = True
-            self._conn.transport.write(CONTINUE)
+            self.conn.transport.write(CONTINUE)
 
     def take_body(self) -> bytes:
         """The request body received so far and not yet taken."""
         data = self.body.take()
-        self._conn.body_consumed()
+        self.conn.body_consumed()
         return data
 
     async def wait_body(self) -> None:
@@ -142,7 +139,7 @@ class H1Exchange:
 
     def _wait(self) -> asyncio.Future[None]:
         if self._waiter is None or self._waiter.done():
-            self._waiter = self._conn.loop.create_future()
+            self._waiter = self.conn.loop.create_future()
         return self._waiter
 
     def wake(self) -> None:
@@ -162,7 +159,7 @@ class H1Exchange:
         """Send body bytes; ``more=False`` completes the response."""
         if self.finished or self.disconnected:
             return
-        if self._conn.transport.is_closing():
+        if self.conn.transport.is_closing():
             # The peer is gone (a failed send closes the transport before
             # connection_lost runs): stop a synchronous WSGI iteration now.
             self.disconnected = True
@@ -174,68 +171,78 @@ class H1Exchange:
         if framing == 0:
             data = self._clip(data)
             if data:
-                self._conn.transport.write(data)
+                self.conn.transport.write(data)
         elif framing == 1:
             if data:
-                self._conn.transport.write(b"%x\r\n%b\r\n" % (len(data), data))
+                self.conn.transport.write(b"%x\r\n%b\r\n" % (len(data), data))
             if not more:
-                self._conn.transport.write(LAST_CHUNK)
+                self.conn.transport.write(LAST_CHUNK)
         elif framing == 2 and data:
-            self._conn.transport.write(data)
+            self.conn.transport.write(data)
         self.bytes_sent += len(data) if framing != 3 else 0
         if not more:
             self._finish()
 
     def _emit_head(self, data: bytes, more: bool) -> None:
+        """Write the head with the first body bytes, choosing the framing (RFC 9112 §6)."""
         headers = self.response_headers
         assert headers is not None, "write() before start_response()"
         self.body_started = self.response_started = True
-        conn = self._conn
-        status = self.status
+        conn = self.conn
         ctx = conn.ctx
-        parts = [status_line(status), headers.data]
+        status = self.status
         length = headers.content_length
-        no_body = status in _NO_BODY_STATUS or status < 200 or self.method == "HEAD"
-        if status in _NO_BODY_STATUS or status < 200:
-            self._framing = 3
+        extra = b""
+        if status < 200 or status == 204 or status == 304:
+            framing = 3
         elif length is not None:
-            self._framing = 0
-            self._remaining = length
+            framing = 0
         elif not more:
-            # The whole body is in hand: frame it with a Content-Length.
-            self._framing = 0
-            self._remaining = len(data)
-            parts.append(b"content-length: %d\r\n" % len(data))
+            framing = 0  # the whole body is in hand: frame it with a Content-Length
+            length = len(data)
+            extra = b"content-length: %d\r\n" % length
         elif self.http_version == "1.1":
-            self._framing = 1
-            parts.append(b"transfer-encoding: chunked\r\n")
+            framing = 1
+            extra = b"transfer-encoding: chunked\r\n"
         else:
-            self._framing = 2
+            framing = 2  # HTTP/1.0 without a length: the close delimits the body
             self.keep_alive = False
-        if no_body and self._framing != 3:
-            self._framing = 3
-        if headers.close or ctx.draining:
-            self.keep_alive = False
-        if not self.keep_alive:
-            parts.append(b"connection: close\r\n")
-        elif self.http_version == "1.0":
-            parts.append(b"connection: keep-alive\r\n")
-        parts.append(ctx.date.line)
-        parts.append(ctx.server_line)
-        parts.append(b"\r\n")
-        if self._framing == 0:
-            data = self._clip(data)
-            parts.append(data)
-        elif self._framing == 1:
-            if data:
-                parts.append(b"%x\r\n%b\r\n" % (len(data), data))
+        if self.method == "HEAD":
+            framing = 3
+        if framing == 0:
+            self._remaining = length  # type: ignore[assignment]
+            body = data = self._clip(data)
+        elif framing == 1:
+            body = b"%x\r\n%b\r\n" % (len(data), data) if data else b""
             if not more:
-                parts.append(LAST_CHUNK)
-        elif self._framing == 2:
-            parts.append(data)
+                body += LAST_CHUNK
+        elif framing == 2:
+            body = data
         else:
-            data = b""
-        conn.transport.write(b"".join(parts))
+            body = data = b""
+        self._framing = framing
+        keep_alive = self.keep_alive and not headers.close and not ctx.draining
+        self.keep_alive = keep_alive
+        if not keep_alive:
+            connection = b"connection: close\r\n"
+        elif self.http_version == "1.0":
+            connection = b"connection: keep-alive\r\n"
+        else:
+            connection = b""
+        conn.transport.write(
+            b"".join(
+                (
+                    STATUS_LINES.get(status) or status_line(status),
+                    headers.data,
+                    extra,
+                    connection,
+                    ctx.date.line,
+                    ctx.server_line,
+                    b"\r\n",
+                    body,
+                )
+            )
+        )
         self.bytes_sent += len(data)
         if not more:
             self._finish()
@@ -244,7 +251,7 @@ class H1Exchange:
         """Never send more than the declared Content-Length (the rest would be a new response)."""
         remaining = self._remaining
         if len(data) > remaining:
-            self._conn.log_app_error(
+            self.conn.log_app_error(
                 f"response body longer than its Content-Length ({self._remaining} left, "
                 f"{len(data)} given); connection will be closed"
             )
@@ -255,14 +262,15 @@ class H1Exchange:
 
     def _finish(self) -> None:
         if self._framing == 0 and self._remaining:
-            self._conn.log_app_error(
+            self.conn.log_app_error(
                 f"response body shorter than its Content-Length by {self._remaining} bytes; "
                 "closing the connection"
             )
             self.keep_alive = False
         self.finished = True
-        self.wake()
-        self._conn.exchange_finished(self)
+        if self._waiter is not None:
+            self.wake()
+        self.conn.exchange_finished(self)
 
     def fail(self, status: int = 500) -> None:
         """Answer with a bare error if nothing was sent yet, else abort the connection."""
@@ -275,7 +283,7 @@ class H1Exchange:
         if self.response_started:
             self.keep_alive = False
             self.finished = True
-            self._conn.abort_after(self)
+            self.conn.abort_after(self)
             return
         body = b"Internal Server Error\n" if status == 500 else b"%d\n" % status
         self.response_headers = EncodedHeaders(
@@ -289,14 +297,14 @@ class H1Exchange:
         """Send ``count`` bytes of a file after the head, with os.sendfile."""
         if self._framing == 3 or count <= 0 or self.disconnected:
             return
-        sent = await send_file(self._conn, fd, offset, count)
+        sent = await send_file(self.conn, fd, offset, count)
         self._remaining -= sent
         self.bytes_sent += sent
 
     @property
     def writable(self) -> bool:
-        return not self._conn.write_paused
+        return not self.conn.write_paused
 
     async def drain(self) -> None:
         """Wait while the transport's buffer is over its high-water mark."""
-        await self._conn.drain()
+        await self.conn.drain()

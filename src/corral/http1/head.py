@@ -7,12 +7,12 @@ from http import HTTPStatus
 
 from corral.gateway.response import InvalidResponse
 
-_status_lines: dict[int, bytes] = {}
+STATUS_LINES: dict[int, bytes] = {}
 
 
 def status_line(status: int) -> bytes:
     """``HTTP/1.1 200 OK\\r\\n`` for a status code, cached."""
-    line = _status_lines.get(status)
+    line = STATUS_LINES.get(status)
     if line is None:
         if not 100 <= status <= 999:
             raise InvalidResponse(f"invalid status code {status!r}")
@@ -21,8 +21,8 @@ def status_line(status: int) -> bytes:
         except ValueError:
             reason = ""
         line = f"HTTP/1.1 {status} {reason}\r\n".encode("ascii")
-        if len(_status_lines) < 1000:
-            _status_lines[status] = line
+        if len(STATUS_LINES) < 1000:
+            STATUS_LINES[status] = line
     return line
 
 

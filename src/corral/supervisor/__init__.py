@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from corral.config import apply_process_settings
 from corral.errors import ConfigError
 from corral.observe.logsetup import configure_logging
 from corral.supervisor.listeners import bind_all
-from corral.supervisor.process_env import prepare_process
 
 error_log = logging.getLogger("corral.error")
 
@@ -26,7 +26,7 @@ def run(config: Any) -> int:
             f"--workers {config.workers}: more than one worker needs the pre-fork master, "
             "which is not available yet; use --workers 1"
         )
-    prepare_process(config)
+    apply_process_settings(config)
     listeners = bind_all(list(config.bind), config.backlog)
     try:
         for listener in listeners:

@@ -20,7 +20,7 @@ class AccessLog:
 
     def log(self, exchange: Any) -> None:
         """Called by the connection when a response is complete (or broke off)."""
-        duration = exchange._conn.loop.time() - exchange.start_time
+        duration = exchange.conn.loop.time() - exchange.start_time
         target = exchange.path + b"?" + exchange.query if exchange.query else exchange.path
         client = exchange.client
         entry = AccessEntry(

@@ -1,0 +1,171 @@
+"""Settings declared now and implemented by a later issue.
+
+They are parsed and shown by --print-config so that config files and command
+lines written for gunicorn or uvicorn get a clear answer, but any value other
+than the default is refused ("not supported yet"), except where a gunicorn.conf.py
+or a conventional environment variable sets one that is safe to ignore: that
+gets a warning instead (see ``Setting.ignorable``).
+"""
+
+from __future__ import annotations
+
+from corral.config.declaration import setting
+from corral.config.kinds import Bool, Float, Int, ListOf, NameOrId, Octal, Optional, Str
+
+
+class LaterSettings:
+    """Not supported yet"""
+
+    max_requests: int = setting(
+        0,
+        Int(0),
+        "Restart a worker after this many requests (0 = never).",
+        flags=["--max-requests", "--limit-max-requests"],
+        gunicorn=True,
+        supported=False,
+    )
+    max_requests_jitter: int = setting(
+        0,
+        Int(0),
+        "Add up to this many requests, at random, to max_requests per worker.",
+        flags=["--max-requests-jitter", "--limit-max-requests-jitter"],
+        gunicorn=True,
+        supported=False,
+    )
+    max_connections: int = setting(
+        0,
+        Int(0),
+        "Maximum open connections per worker (0 = unlimited).",
+        flags=["--max-connections", "--worker-connections"],
+        gunicorn="worker_connections",
+        supported=False,
+    )
+    limit_concurrency: int = setting(
+        0,
+        Int(0),
+        "Answer 503 beyond this many concurrent requests per worker (0 = unlimited).",
+        flags=["--limit-concurrency"],
+        supported=False,
+    )
+    request_timeout: float = setting(
+        0.0,
+        Float(),
+        "Seconds an app may take to answer a request (0 = unlimited).",
+        flags=["--request-timeout"],
+        supported=False,
+    )
+    preload_app: bool = setting(
+        False,
+        Bool(),
+        "Load the app in the master before forking workers.",
+        flags=["--preload"],
+        gunicorn=True,
+        supported=False,
+    )
+    reload: bool = setting(
+        False,
+        Bool(),
+        "Restart workers when source files change (development).",
+        flags=["--reload"],
+        gunicorn=True,
+        supported=False,
+    )
+    reuse_port: bool = setting(
+        False,
+        Bool(),
+        "Set SO_REUSEPORT on listeners.",
+        flags=["--reuse-port"],
+        gunicorn=True,
+        supported=False,
+    )
+    proxy_headers: bool = setting(
+        True,
+        Bool(),
+        "Take client address and scheme from X-Forwarded-* headers of trusted peers.",
+        flags=["--proxy-headers"],
+        negative_flags=["--no-proxy-headers"],
+        supported=False,
+    )
+    forwarded_allow_ips: list[str] = setting(
+        ["127.0.0.1", "::1"],
+        ListOf(Str("ADDRESS")),
+        "Peers (IPs, CIDR networks, or '*') trusted to send proxy headers, comma separated.",
+        flags=["--forwarded-allow-ips"],
+        extra_env=["FORWARDED_ALLOW_IPS"],
+        gunicorn=True,
+        supported=False,
+    )
+    certfile: str | None = setting(
+        None,
+        Optional(Str("FILE")),
+        "TLS certificate file (PEM).",
+        flags=["--certfile", "--ssl-certfile"],
+        gunicorn=True,
+        supported=False,
+        ignorable=False,
+    )
+    keyfile: str | None = setting(
+        None,
+        Optional(Str("FILE")),
+        "TLS private key file (PEM).",
+        flags=["--keyfile", "--ssl-keyfile"],
+        gunicorn=True,
+        supported=False,
+        ignorable=False,
+    )
+    health_path: str | None = setting(
+        None,
+        Optional(Str("PATH")),
+        "URL path answered by corral itself for health checks.",
+        flags=["--health-path"],
+        supported=False,
+    )
+    shutdown_delay: float = setting(
+        0.0,
+        Float(),
+        "On SIGTERM, keep serving (health checks failing) this long before draining.",
+        flags=["--shutdown-delay"],
+        supported=False,
+    )
+    user: str | None = setting(
+        None,
+        Optional(NameOrId()),
+        "Switch worker processes to this user.",
+        flags=["-u", "--user"],
+        gunicorn=True,
+        supported=False,
+        ignorable=False,
+    )
+    group: str | None = setting(
+        None,
+        Optional(NameOrId()),
+        "Switch worker processes to this group.",
+        flags=["-g", "--group"],
+        gunicorn=True,
+        supported=False,
+        ignorable=False,
+    )
+    umask: int = setting(
+        0,
+        Octal(0o777),
+        "File mode creation mask of the server (octal).",
+        flags=["-m", "--umask"],
+        gunicorn=True,
+        supported=False,
+    )
+    pidfile: str | None = setting(
+        None,
+        Optional(Str("FILE")),
+        "Write the master's process id to this file.",
+        flags=["-p", "--pid"],
+        gunicorn=True,
+        supported=False,
+    )
+    daemon: bool = setting(
+        False,
+        Bool(),
+        "Detach from the terminal and run in the background.",
+        flags=["-D", "--daemon"],
+        gunicorn=True,
+        supported=False,
+    )
