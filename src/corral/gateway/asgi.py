@@ -28,7 +28,7 @@ class ClientDisconnected(OSError):
 class ASGIGateway:
     """Starts one ASGI task per request."""
 
-    __slots__ = ("app", "loop", "root_path", "state", "tasks")
+    __slots__ = ("app", "loop", "root_path", "state")
 
     def __init__(
         self,
@@ -41,18 +41,23 @@ class ASGIGateway:
         self.loop = loop
         self.root_path = root_path.rstrip("/").encode("utf-8")
         self.state = state
-        self.tasks: set[asyncio.Task[None]] = set()
 
     def start(self, exchange: Any) -> None:
-        cycle = HTTPCycle(exchange)
-        task = self.loop.create_task(cycle.run(self.app, self.scope(exchange)))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        # The worker cancels what is left at shutdown via asyncio.all_tasks(),
+        # so tasks are not tracked here (that cost a set and a callback each).
+        self.loop.create_task(HTTPCycle(exchange).run(self.app, self.scope(exchange)))
 
     def scope(self, exchange: Any) -> dict[str, Any]:
         """The ``http`` connection scope for an exchange."""
         raw_path = exchange.path
-        root, rest = split_root_path(decode_path(raw_path), self.root_path)
+        if self.root_path or b"%" in raw_path:
+            root, rest = split_root_path(decode_path(raw_path), self.root_path)
+            root_path = root.decode("utf-8", "replace")
+            # ASGI: path is the full path, root_path included.
+            path = (root + rest).decode("utf-8", "replace")
+        else:
+            root_path = ""
+            path = raw_path.decode("utf-8", "replace")
         scope: dict[str, Any] = {
             "type": "http",
             "asgi": ASGI_INFO,
@@ -61,9 +66,8 @@ class ASGIGateway:
             "client": exchange.client,
             "scheme": exchange.scheme,
             "method": exchange.method,
-            "root_path": root.decode("utf-8", "replace"),
-            # ASGI: path is the full path, root_path included.
-            "path": (root + rest).decode("utf-8", "replace"),
+            "root_path": root_path,
+            "path": path,
             "raw_path": raw_path,
             "query_string": exchange.query,
             "headers": exchange.headers,
@@ -148,7 +152,25 @@ class HTTPCycle:
             raise _violation(exchange, f"unexpected ASGI message {kind!r} for an http scope")
 
 
+# Validated, encoded heads by their header tuples: apps repeat the same few heads.
+_HEAD_CACHE: dict[Any, EncodedHeaders] = {}
+_HEAD_CACHE_SIZE = 512
+
+
 def _encode(headers: Iterable[Any]) -> EncodedHeaders:
+    try:
+        key: Any = tuple(headers)
+        cached = _HEAD_CACHE.get(key)
+    except TypeError:  # lists as pairs are allowed but unhashable
+        key = cached = None
+    if cached is None:
+        cached = _validate(headers)
+        if key is not None and len(_HEAD_CACHE) < _HEAD_CACHE_SIZE:
+            _HEAD_CACHE[key] = cached
+    return cached
+
+
+def _validate(headers: Iterable[Any]) -> EncodedHeaders:
     pairs = []
     for item in headers:
         name, value = item

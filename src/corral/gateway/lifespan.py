@@ -28,14 +28,14 @@ class Lifespan:
         self.supported = mode != "off"
         self._inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+        self.task: asyncio.Task[None] | None = None
         self._sent_any = False
 
     async def startup(self) -> None:
         """Run lifespan startup; raise BootError when it fails and failure matters."""
         if self.mode == "off":
             return
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self.task = asyncio.get_running_loop().create_task(self._run())
         await self._inbox.put({"type": "lifespan.startup"})
         reply = await self._outbox.get()
         kind = reply.get("type")
@@ -51,7 +51,7 @@ class Lifespan:
 
     async def shutdown(self) -> None:
         """Run lifespan shutdown, logging (not raising) failures."""
-        if not self.supported or self._task is None or self._task.done():
+        if not self.supported or self.task is None or self.task.done():
             return
         await self._inbox.put({"type": "lifespan.shutdown"})
         reply = await self._outbox.get()

@@ -171,11 +171,14 @@ class Worker:
             self.all_closed.set_result(None)
 
     async def _finish(self) -> None:
-        tasks: set[asyncio.Task[None]] = getattr(self.gateway, "tasks", set())
-        for task in list(tasks):
+        # Request tasks still running after the graceful timeout (ASGI), not the
+        # lifespan task, which gets its shutdown message below.
+        keep = {asyncio.current_task(), self.lifespan.task if self.lifespan else None}
+        tasks = [task for task in asyncio.all_tasks() if task not in keep]
+        for task in tasks:
             task.cancel()
         if tasks:
-            await asyncio.wait(list(tasks), timeout=1.0)
+            await asyncio.wait(tasks, timeout=1.0)
         if self.lifespan is not None:
             await self.lifespan.shutdown()
         if isinstance(self.gateway, WSGIGateway):
