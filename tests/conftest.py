@@ -51,8 +51,12 @@ class Server:
         self._listening = threading.Event()
         self.host = ""
         self.port = 0
-        threading.Thread(target=self._pump, args=(self.proc.stdout, self.stdout_lines), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr_lines), daemon=True).start()
+        threading.Thread(
+            target=self._pump, args=(self.proc.stdout, self.stdout_lines), daemon=True
+        ).start()
+        threading.Thread(
+            target=self._pump, args=(self.proc.stderr, self.stderr_lines), daemon=True
+        ).start()
 
     def _pump(self, stream: Any, sink: list[str]) -> None:
         for line in stream:
@@ -131,8 +135,9 @@ def start_server() -> Iterator[Any]:
         server.stop()
 
 
-def run_corral(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-               timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+def run_corral(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 30.0
+) -> subprocess.CompletedProcess[str]:
     """Run corral to completion (for config checks and start-up errors)."""
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = os.pathsep.join([str(APPS), str(ROOT / "src")])
@@ -140,7 +145,11 @@ def run_corral(*args: str, cwd: Path | None = None, env: dict[str, str] | None =
         full_env.update(env)
     return subprocess.run(
         [sys.executable, "-m", "corral", *args],
-        cwd=cwd or APPS, env=full_env, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd or APPS,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

@@ -85,7 +85,6 @@ class AccessEntry:
 
 
 Formatter = Callable[[AccessEntry], str]
-_Getter = Callable[[AccessEntry], object]
 
 
 # --- escaping ---------------------------------------------------------------
@@ -155,13 +154,13 @@ def _apache_date(second: int, utc_offset_seconds: int | None) -> str:
     )
 
 
-def _date_getter(utc_offset_seconds: int | None) -> _Getter:
+def _date_getter(utc_offset_seconds: int | None) -> Callable[[float], str]:
     # One-entry cache keyed by the whole second: most lines in a busy second
     # share it. A tuple is swapped in whole, so concurrent callers are safe.
     cache: list[tuple[int, str]] = [(-1, "")]
 
-    def get(entry: AccessEntry) -> str:
-        second = int(entry.start_time)
+    def get(start_time: float) -> str:
+        second = int(start_time)
         cached = cache[0]
         if cached[0] == second:
             return cached[1]
@@ -172,107 +171,135 @@ def _date_getter(utc_offset_seconds: int | None) -> _Getter:
     return get
 
 
-def _header_getter(name: str, response: bool) -> _Getter:
-    """Getter for one header (case-insensitive); repeated fields joined with ", "."""
-    wanted = name.lower().encode("latin-1", "replace")
-    size = len(wanted)
-
-    def get(entry: AccessEntry) -> str:
-        headers = entry.response_headers if response else entry.request_headers
-        value: bytes | None = None
-        for key, val in headers:
-            # The length test skips most fields without allocating a lowered copy.
-            if len(key) == size and key.lower() == wanted:
-                value = val if value is None else value + b", " + val
-        return _escape_bytes(value) if value else "-"
-
-    return get
+def _seconds_decimal(micros: int) -> str:
+    seconds, rest = divmod(micros, 1_000_000)
+    return f"{seconds}.{rest:06d}"
 
 
-def _environ_getter(name: str) -> _Getter:
-    def get(entry: AccessEntry) -> str:
-        environ = entry.environ
-        value = environ.get(name) if environ is not None else None
-        return escape(value) if value else "-"
-
-    return get
-
-
-def _basic_user(entry: AccessEntry) -> str:
-    for key, value in entry.request_headers:
-        if len(key) == 13 and key.lower() == b"authorization":
-            scheme, _, credentials = value.strip().partition(b" ")
-            if scheme.lower() != b"basic":
-                return "-"
-            try:
-                decoded = binascii.a2b_base64(credentials.strip(), strict_mode=True)
-            except binascii.Error:
-                return "-"
-            user = decoded.partition(b":")[0]
-            return _escape_bytes(user) if user else "-"
-    return "-"
-
-
-def _micros(entry: AccessEntry) -> int:
-    return round(entry.duration * 1_000_000)
-
-
-def _path(entry: AccessEntry) -> str:
-    return escape(entry.target.partition("?")[0])
-
-
-def _query(entry: AccessEntry) -> str:
-    return escape(entry.target.partition("?")[2])
-
-
-def _request_line(entry: AccessEntry) -> str:
-    return f"{escape(entry.method)} {escape(entry.target)} HTTP/{escape(entry.http_version)}"
-
-
-def _seconds_decimal(entry: AccessEntry) -> str:
-    seconds, micros = divmod(_micros(entry), 1_000_000)
-    return f"{seconds}.{micros:06d}"
-
-
-_ATOMS: Final[dict[str, _Getter]] = {
-    "h": lambda e: escape(e.remote_addr),
-    "l": lambda e: "-",
-    "u": _basic_user,
-    "r": _request_line,
-    "m": lambda e: escape(e.method),
-    "U": _path,
-    "q": _query,
-    "H": lambda e: "HTTP/" + escape(e.http_version),
-    "s": lambda e: e.status,
-    "B": lambda e: e.response_bytes,
-    "b": lambda e: e.response_bytes or "-",
-    "f": _header_getter("referer", response=False),
-    "a": _header_getter("user-agent", response=False),
-    "T": lambda e: _micros(e) // 1_000_000,
-    "D": _micros,
-    "M": lambda e: _micros(e) // 1000,
-    "L": _seconds_decimal,
-    "p": lambda e: f"<{e.pid}>",
+#: How the generated formatter reads each field from the object it is given.
+#: The defaults read an :class:`AccessEntry`; a server can pass expressions over
+#: its own request object instead (``e`` is the object), to skip building one.
+ENTRY_FIELDS: Final[dict[str, str]] = {
+    "remote_addr": "e.remote_addr",
+    "method": "e.method",
+    "target": "e.target",
+    "http_version": "e.http_version",
+    "status": "e.status",
+    "response_bytes": "e.response_bytes",
+    "request_headers": "e.request_headers",
+    "response_headers": "e.response_headers",
+    "start_time": "e.start_time",
+    "duration": "e.duration",
+    "pid": "e.pid",
+    "environ": "e.environ",
+    # "headers_lowercase": a true value says request header names are lowercase already.
 }
 
+_MICROS = "round({duration} * 1000000)"
+# Atoms as expressions over fields. Values a client controls are escaped; the
+# protocol version (one of two strings the parser accepted) is not.
+_EXPRESSIONS: Final[dict[str, str]] = {
+    "h": "escape({remote_addr})",
+    "l": "'-'",
+    "r": "escape({method}) + ' ' + escape({target}) + ' HTTP/' + {http_version}",
+    "m": "escape({method})",
+    "U": "escape({target}.partition('?')[0])",
+    "q": "escape({target}.partition('?')[2])",
+    "H": "'HTTP/' + {http_version}",
+    "s": "{status}",
+    "B": "{response_bytes}",
+    "b": "{response_bytes} or '-'",
+    "T": _MICROS + " // 1000000",
+    "D": _MICROS,
+    "M": _MICROS + " // 1000",
+    "L": "_seconds_decimal(" + _MICROS + ")",
+    "p": "'<%d>' % {pid}",
+    "t": "_date({start_time})",
+}
+# Request headers gunicorn gives atoms of their own.
+_HEADER_ATOMS: Final = {"f": "referer", "a": "user-agent", "u": "authorization"}
 _VARIABLE_ATOM: Final = re.compile(r"\{([^{}]*)\}([ioe])\Z")
 # A mapping key as %-formatting reads it; "%%" is a literal percent sign.
 _KEY: Final = re.compile(r"%%|%\(([^()]*)\)")
 
 
-def _getter_for(atom: str, utc_offset_seconds: int | None) -> _Getter:
-    if atom == "t":
-        return _date_getter(utc_offset_seconds)
-    fixed = _ATOMS.get(atom)
-    if fixed is not None:
-        return fixed
-    match = _VARIABLE_ATOM.match(atom)
-    if match is None:
-        return lambda e: "-"  # unknown atom, as gunicorn does
-    name, kind = match.groups()
-    if kind == "e":
-        return _environ_getter(name)
-    return _header_getter(name, response=kind == "o")
+class _Generator:
+    """Turns a gunicorn format into the source of one specialised function.
+
+    Formatting is on the hot path of every request, so instead of a getter call
+    per atom and a dict per line, the format becomes a positional %-format and
+    one function that computes each atom inline; every wanted header is found
+    in a single pass over the request (or response) headers.
+    """
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        self.fields = fields
+        self.namespace: dict[str, Any] = {
+            "escape": escape,
+            "_seconds_decimal": _seconds_decimal,
+            "_header_text": _header_text,
+            "_basic_user_of": _basic_user_of,
+            "_environ_text": _environ_text,
+        }
+        self.headers: dict[tuple[str, bool], str] = {}  # (name, response) -> local name
+
+    def header_local(self, name: str, response: bool) -> str:
+        key = (name.lower(), response)
+        if key not in self.headers:
+            self.headers[key] = f"h{len(self.headers)}"
+        return self.headers[key]
+
+    def expression(self, atom: str) -> str:
+        if atom in _EXPRESSIONS:
+            return _EXPRESSIONS[atom].format_map(self.fields)
+        if atom in _HEADER_ATOMS:
+            local = self.header_local(_HEADER_ATOMS[atom], response=False)
+            return f"_basic_user_of({local})" if atom == "u" else f"_header_text({local})"
+        match = _VARIABLE_ATOM.match(atom)
+        if match is None:
+            return "'-'"  # unknown atom, as gunicorn does
+        name, kind = match.groups()
+        if kind == "e":
+            return f"_environ_text({self.fields['environ']}, {name!r})"
+        return f"_header_text({self.header_local(name, response=kind == 'o')})"
+
+    def scan(self, response: bool) -> list[str]:
+        wanted = [(name, local) for (name, resp), local in self.headers.items() if resp == response]
+        if not wanted:
+            return []
+        source = self.fields["response_headers" if response else "request_headers"]
+        lines = ["    " + " = ".join(local for _, local in wanted) + " = None"]
+        lines.append(f"    for k, v in {source}:")
+        if not (self.fields.get("headers_lowercase") and not response):
+            lines.append("        k = k.lower()")
+        for index, (name, local) in enumerate(wanted):
+            keyword = "if" if index == 0 else "elif"
+            lines.append(f"        {keyword} k == {name.encode('latin-1', 'replace')!r}:")
+            lines.append(f"            {local} = v if {local} is None else {local} + b', ' + v")
+        return lines
+
+
+def _header_text(value: bytes | None) -> str:
+    return _escape_bytes(value) if value else "-"
+
+
+def _environ_text(environ: Mapping[str, str] | None, name: str) -> str:
+    value = environ.get(name) if environ is not None else None
+    return escape(value) if value else "-"
+
+
+def _basic_user_of(value: bytes | None) -> str:
+    if not value:
+        return "-"
+    scheme, _, credentials = value.strip().partition(b" ")
+    if scheme.lower() != b"basic":
+        return "-"
+    try:
+        decoded = binascii.a2b_base64(credentials.strip(), strict_mode=True)
+    except binascii.Error:
+        return "-"
+    user = decoded.partition(b":")[0]
+    return _escape_bytes(user) if user else "-"
 
 
 _SAMPLES: Final = (
@@ -281,23 +308,43 @@ _SAMPLES: Final = (
 )
 
 
-def compile_format(fmt: str, *, utc_offset_seconds: int | None = None) -> Formatter:
+def compile_format(
+    fmt: str,
+    *,
+    utc_offset_seconds: int | None = None,
+    fields: Mapping[str, str] = ENTRY_FIELDS,
+) -> Formatter:
     """Parse an access log format (gunicorn's ``%(atom)s`` syntax) once.
 
     Returns a function that formats one :class:`AccessEntry` into a line
     (without the trailing newline). ``utc_offset_seconds`` fixes the time zone
     of ``%(t)s``; ``None`` uses the local zone. Raises ``ValueError`` for a
-    string that is not a valid %-format with named keys.
+    string that is not a valid %-format with named keys. ``fields`` (see
+    :data:`ENTRY_FIELDS`) lets a caller format its own objects directly.
     """
-    atoms = dict.fromkeys(m.group(1) for m in _KEY.finditer(fmt) if m.group(1) is not None)
-    getters = tuple((atom, _getter_for(atom, utc_offset_seconds)) for atom in atoms)
+    gen = _Generator(fields)
+    gen.namespace["_date"] = _date_getter(utc_offset_seconds)
+    expressions: list[str] = []
 
-    def format_entry(entry: AccessEntry) -> str:
-        return fmt % {atom: get(entry) for atom, get in getters}
+    def positional(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return "%%"
+        expressions.append(gen.expression(match.group(1)))
+        return "%"
 
+    gen.namespace["FMT"] = _KEY.sub(positional, fmt)
+    body = [*gen.scan(response=False), *gen.scan(response=True)]
+    values = ", ".join(expressions)
+    source = "\n".join(
+        ["def format_entry(e):", *body, f"    return FMT % ({values}{',' if expressions else ''})"]
+    )
+    exec(compile(source, "<corral access log format>", "exec"), gen.namespace)
+    format_entry: Formatter = gen.namespace["format_entry"]
     try:
-        for sample in _SAMPLES:
-            format_entry(sample)
+        _ = gen.namespace["FMT"] % tuple(0 for _ in expressions)  # a bad conversion raises
+        if fields is ENTRY_FIELDS:
+            for sample in _SAMPLES:
+                format_entry(sample)
     except (ValueError, TypeError, KeyError) as exc:
         raise ValueError(f"invalid access log format {fmt!r}: {exc}") from None
     return format_entry

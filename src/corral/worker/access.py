@@ -1,4 +1,9 @@
-"""Access logging for the worker: one entry per response, formatted and written in batches."""
+"""Access logging for the worker: one line per response, written in batches.
+
+The line is formatted straight from the exchange (no intermediate entry
+object): the format is compiled once into a function that reads the
+exchange's own fields.
+"""
 
 from __future__ import annotations
 
@@ -6,52 +11,61 @@ import os
 import time
 from typing import Any
 
-from corral.observe.accesslog import AccessEntry, AccessLogWriter, compile_format
+from corral.observe.accesslog import AccessLogWriter, compile_format
+
+# How the compiled format reads an exchange (see corral.observe.accesslog.ENTRY_FIELDS).
+EXCHANGE_FIELDS = {
+    "remote_addr": "(e.client[0] if e.client else '-')",
+    "method": "e.method",
+    "target": "(e.path + b'?' + e.query if e.query else e.path).decode('latin-1')",
+    "http_version": "e.http_version",
+    "status": "e.status",
+    "response_bytes": "e.bytes_sent",
+    "request_headers": "e.headers",
+    "response_headers": "_response_headers(e)",
+    "start_time": "(_wall() - e.duration)",
+    "duration": "e.duration",
+    "pid": "_PID",
+    "environ": "_ENVIRON",
+    "headers_lowercase": "yes",  # the HTTP/1.1 driver lowercases names as it parses
+}
 
 
 class AccessLog:
-    """Turns finished exchanges into log lines (only built when logging is on)."""
+    """Turns finished exchanges into log lines (only when logging is on)."""
 
     def __init__(self, fmt: str, path: str) -> None:
-        self.format = compile_format(fmt)
-        self.wants_response_headers = "}o" in fmt
+        self.format = compile_format(fmt, fields=EXCHANGE_FIELDS)
+        # The compiled code looks these names up in its own namespace.
+        namespace = self.format.__globals__
+        namespace.update(
+            _response_headers=response_headers,
+            _wall=time.time,
+            _PID=os.getpid(),
+            _ENVIRON=os.environ,
+        )
         self.writer = AccessLogWriter.open(path)
-        self.pid = os.getpid()
 
     def log(self, exchange: Any) -> None:
         """Called by the connection when a response is complete (or broke off)."""
-        duration = exchange.conn.loop.time() - exchange.start_time
-        target = exchange.path + b"?" + exchange.query if exchange.query else exchange.path
-        client = exchange.client
-        entry = AccessEntry(
-            client[0] if client else "-",
-            exchange.method,
-            target.decode("latin-1"),
-            exchange.http_version,
-            exchange.status,
-            exchange.bytes_sent,
-            exchange.headers,
-            self._response_headers(exchange) if self.wants_response_headers else [],
-            time.time() - duration,
-            duration,
-            self.pid,
-        )
-        self.writer.write(self.format(entry))
-
-    @staticmethod
-    def _response_headers(exchange: Any) -> list[tuple[bytes, bytes]]:
-        headers = exchange.response_headers
-        if headers is None:
-            return []
-        pairs = []
-        for line in headers.data.split(b"\r\n"):
-            name, sep, value = line.partition(b": ")
-            if sep:
-                pairs.append((name, value))
-        return pairs
+        exchange.duration = exchange.conn.loop.time() - exchange.start_time
+        self.writer.write(self.format(exchange))
 
     def flush(self) -> None:
         self.writer.flush()
 
     def close(self) -> None:
         self.writer.close()
+
+
+def response_headers(exchange: Any) -> list[tuple[bytes, bytes]]:
+    """The response's header pairs, recovered from their encoded form (for %({x})o)."""
+    headers = exchange.response_headers
+    if headers is None:
+        return []
+    pairs = []
+    for line in headers.data.split(b"\r\n"):
+        name, sep, value = line.partition(b": ")
+        if sep:
+            pairs.append((name, value))
+    return pairs
