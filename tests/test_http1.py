@@ -222,6 +222,19 @@ def test_pipelined_requests_are_answered_in_order(start_server, kind):
 
 
 @WSGI_AND_ASGI
+def test_a_long_pipeline_is_answered_in_order_in_chunks(start_server, kind):
+    # 3,000 requests in one burst: more than one read's worth, more than the
+    # recursion limit if the server nested one call per pipelined request.
+    server = start_server(app(kind, "path_app"))
+    count = 3000
+    with server.connect(timeout=30) as sock:
+        wire = Wire(sock, timeout=30)
+        wire.send(b"".join(get(f"/r{i}") for i in range(count)))
+        bodies = [wire.response().body for _ in range(count)]
+    assert bodies == [f"/r{i}".encode() for i in range(count)]
+
+
+@WSGI_AND_ASGI
 def test_chunked_request_body_is_echoed(start_server, kind):
     server = start_server(app(kind, "echo"))
     body = bytes(range(256)) * 300

@@ -288,6 +288,11 @@ class H1Connection(asyncio.Protocol):
         self.state = BUSY
         self.deadline = 0.0
         self.current = exchange
+        self._dispatch(exchange)
+
+    def _dispatch(self, exchange: H1Exchange) -> None:
+        if self.state is CLOSED:
+            return
         if self.ctx.access_log is not None:
             exchange.start_time = self.loop.time()
         if (exchange.upgrade or exchange.method == "CONNECT") and self._refuse_upgrade(exchange):
@@ -335,9 +340,11 @@ class H1Connection(asyncio.Protocol):
         if self.state is CLOSED:
             return
         if self.pipeline:
-            # Through the loop, not recursion: a long pipeline of inline WSGI
-            # requests would otherwise nest one call per request.
-            self.loop.call_soon(self._begin, self.pipeline.popleft())
+            # The next request becomes current now (so one arriving meanwhile
+            # queues behind it) but is dispatched through the loop: a long
+            # pipeline of inline WSGI requests would otherwise nest a call each.
+            exchange = self.current = self.pipeline.popleft()
+            self.loop.call_soon(self._dispatch, exchange)
             if not self.pipeline:
                 self._resume_reading()
             return
