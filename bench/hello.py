@@ -839,6 +839,7 @@ def main(argv: list[str] | None = None) -> int:
         result["baseline"] = against_baseline(args.baseline, result)
     print(report(result), end="")
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2) + "\n")
         log(f"wrote {args.json}")
     return 0 if runs and all(r["ok"] for r in runs) else 1

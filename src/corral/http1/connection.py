@@ -139,9 +139,11 @@ class H1Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         state = self.state
         if state is IDLE:
-            self._enter_head()
+            self.state = state = HEAD
+            self._head_size = 0
             self._start = data
-            state = HEAD
+            timeout = self.limits.header_timeout
+            self.deadline = self.ctx.now + timeout if timeout else 0.0
         elif state is CLOSED or self._upgrade:
             return  # never parse past an upgrade point, nor after an error
         if state is HEAD:

@@ -25,9 +25,11 @@ from corral.errors import ConfigError
 
 __all__ = [
     "DEFAULT_FORMAT",
+    "ENTRY_FIELDS",
     "AccessEntry",
     "AccessLogWriter",
     "Formatter",
+    "apache_date",
     "compile_format",
     "escape",
 ]
@@ -138,7 +140,7 @@ _MONTHS: Final = (
 )
 
 
-def _apache_date(second: int, utc_offset_seconds: int | None) -> str:
+def apache_date(second: int, utc_offset_seconds: int | None = None) -> str:
     """``[10/Oct/2000:13:55:36 -0700]`` for an epoch second (no clock read)."""
     if utc_offset_seconds is None:
         tm = time.localtime(second)
@@ -164,7 +166,7 @@ def _date_getter(utc_offset_seconds: int | None) -> Callable[[float], str]:
         cached = cache[0]
         if cached[0] == second:
             return cached[1]
-        text = _apache_date(second, utc_offset_seconds)
+        text = apache_date(second, utc_offset_seconds)
         cache[0] = (second, text)
         return text
 
@@ -192,6 +194,8 @@ ENTRY_FIELDS: Final[dict[str, str]] = {
     "duration": "e.duration",
     "pid": "e.pid",
     "environ": "e.environ",
+    # The %(t)s text; a server may pass an expression reading a per-second cache.
+    "date_text": "_date(e.start_time)",
     # "headers_lowercase": a true value says request header names are lowercase already.
 }
 
@@ -214,7 +218,7 @@ _EXPRESSIONS: Final[dict[str, str]] = {
     "M": _MICROS + " // 1000",
     "L": "_seconds_decimal(" + _MICROS + ")",
     "p": "'<%d>' % {pid}",
-    "t": "_date({start_time})",
+    "t": "{date_text}",
 }
 # Request headers gunicorn gives atoms of their own.
 _HEADER_ATOMS: Final = {"f": "referer", "a": "user-agent", "u": "authorization"}

@@ -11,7 +11,7 @@ import os
 import time
 from typing import Any
 
-from corral.observe.accesslog import AccessLogWriter, compile_format
+from corral.observe.accesslog import AccessLogWriter, apache_date, compile_format
 
 # How the compiled format reads an exchange (see corral.observe.accesslog.ENTRY_FIELDS).
 EXCHANGE_FIELDS = {
@@ -24,6 +24,8 @@ EXCHANGE_FIELDS = {
     "request_headers": "e.headers",
     "response_headers": "_response_headers(e)",
     "start_time": "(_wall() - e.duration)",
+    # gunicorn logs the time the line is written; the worker's ticker keeps it formatted.
+    "date_text": "_CLOCK.text",
     "duration": "e.duration",
     "pid": "_PID",
     "environ": "_ENVIRON",
@@ -38,11 +40,13 @@ class AccessLog:
         self.format = compile_format(fmt, fields=EXCHANGE_FIELDS)
         # The compiled code looks these names up in its own namespace.
         namespace = self.format.__globals__
+        self.clock = LogClock()
         namespace.update(
             _response_headers=response_headers,
             _wall=time.time,
             _PID=os.getpid(),
             _ENVIRON=os.environ,
+            _CLOCK=self.clock,
         )
         self.writer = AccessLogWriter.open(path)
 
@@ -51,11 +55,30 @@ class AccessLog:
         exchange.duration = exchange.conn.loop.time() - exchange.start_time
         self.writer.write(self.format(exchange))
 
-    def flush(self) -> None:
+    def tick(self, wall: float) -> None:
+        """From the worker's ticker: refresh the date text and write pending lines."""
+        self.clock.refresh(wall)
         self.writer.flush()
 
     def close(self) -> None:
         self.writer.close()
+
+
+class LogClock:
+    """The ``%(t)s`` text, formatted once per second instead of once per line."""
+
+    __slots__ = ("second", "text")
+
+    def __init__(self) -> None:
+        self.second = -1
+        self.text = ""
+        self.refresh(time.time())
+
+    def refresh(self, wall: float) -> None:
+        second = int(wall)
+        if second != self.second:
+            self.second = second
+            self.text = apache_date(second)
 
 
 def response_headers(exchange: Any) -> list[tuple[bytes, bytes]]:

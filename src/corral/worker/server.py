@@ -128,13 +128,14 @@ class Worker:
             return
         now = self.loop.time()
         ctx.now = now
-        ctx.date.refresh(time.time())
+        wall = time.time()
+        ctx.date.refresh(wall)
         for conn in list(ctx.connections):
             deadline = conn.deadline
             if deadline and deadline <= now:
                 conn.on_deadline()
         if self.access is not None:
-            self.access.flush()
+            self.access.tick(wall)
         self.loop.call_later(TICK, self._tick)
 
     async def _drain(self) -> None:
