@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import threading
 import time
 from pathlib import Path
@@ -408,3 +409,25 @@ def test_app_exception_gets_500_without_traceback_and_worker_keeps_serving(start
     assert "Traceback" in server.output
     resp = httpx.get(server.url + "/")
     assert resp.status_code == 500
+
+
+def test_a_stuck_app_thread_does_not_keep_the_server_alive_after_graceful_timeout(
+    start_server, tmp_path: Path
+):
+    record_file = tmp_path / "record.txt"
+    server = start_server(
+        "wsgi_apps:stuck",
+        "--threads",
+        "2",
+        "--graceful-timeout",
+        "0.5",
+        env={"TEST_RECORD_FILE": str(record_file)},
+    )
+    with server.connect() as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert wait_for_record(record_file, lambda text: "started" in text)
+        started = time.monotonic()
+        server.signal(signal.SIGTERM)
+        assert server.wait(15) == 0
+    assert time.monotonic() - started < 10
+    assert "still running after the graceful timeout" in server.output

@@ -311,3 +311,10 @@ def _validated_inner(environ: Environ, start_response: StartResponse) -> Iterabl
 
 
 validated = validator(_validated_inner)
+
+
+def stuck(environ: Environ, start_response: StartResponse) -> list[bytes]:
+    """Records that it started, then sleeps far longer than any graceful timeout."""
+    record("started")
+    time.sleep(60)
+    return respond(start_response, b"too late")

@@ -121,9 +121,12 @@ class WSGIGateway:
         else:
             self._submit(exchange)
 
-    def shutdown(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+    def shutdown(self) -> int:
+        """Stop the pool (queued requests are dropped); returns how many still run."""
+        if self.pool is None:
+            return 0
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        return self.busy
 
     def _environ(self, exchange: Any, body: Any, length: int | None) -> dict[str, Any]:
         conn = exchange.conn

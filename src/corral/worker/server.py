@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 import time
 from typing import Any
 
@@ -43,10 +44,18 @@ def serve(config: Any, sockets: list[socket.socket]) -> int:
     """Run one worker on ``sockets`` until it is stopped; returns the exit code."""
     loop = _new_loop()
     asyncio.set_event_loop(loop)
+    worker = Worker(config, sockets, loop)
     try:
-        return loop.run_until_complete(Worker(config, sockets, loop).run())
+        code = loop.run_until_complete(worker.run())
     finally:
         loop.close()
+    if worker.stuck_threads:
+        # Python would wait for the pool's threads at exit, for as long as the app
+        # keeps them busy: the graceful timeout is over, so leave without them.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
@@ -75,6 +84,7 @@ class Worker:
         self.ctx: H1Context | None = None
         self.gateway: Any = None
         self.lifespan: Lifespan | None = None
+        self.stuck_threads = 0  # WSGI app threads still busy when the worker stopped
 
     async def run(self) -> int:
         config = self.config
@@ -183,7 +193,13 @@ class Worker:
         if self.lifespan is not None:
             await self.lifespan.shutdown()
         if isinstance(self.gateway, WSGIGateway):
-            self.gateway.shutdown()
+            self.stuck_threads = self.gateway.shutdown()
+            if self.stuck_threads:
+                error_log.warning(
+                    "%d request thread(s) still running after the graceful timeout; "
+                    "exiting without them",
+                    self.stuck_threads,
+                )
         self.phase = Phase.STOPPED
         if self.access is not None:
             self.access.close()
