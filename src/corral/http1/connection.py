@@ -57,8 +57,7 @@ class H1Connection(asyncio.Protocol):
     __slots__ = (
         "_drain_waiter",
         "_drained",
-        "_field_count",
-        "_fields_size",
+        "_framing",
         "_head_size",
         "_headers",
         "_in_trailers",
@@ -105,8 +104,7 @@ class H1Connection(asyncio.Protocol):
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._head_size = 0
-        self._field_count = 0
-        self._fields_size = 0
+        self._framing: list[tuple[bytes, bytes]] = []  # framing-related fields of the head
         self._in_trailers = False
         self._start = b""  # first bytes of the request line, to tell 501 from 400
         self._upgrade = False
@@ -140,17 +138,18 @@ class H1Connection(asyncio.Protocol):
         state = self.state
         if state is IDLE:
             self.state = state = HEAD
-            self._head_size = 0
             self._start = data
             timeout = self.limits.header_timeout
             self.deadline = self.ctx.now + timeout if timeout else 0.0
         elif state is CLOSED or self._upgrade:
             return  # never parse past an upgrade point, nor after an error
-        if state is HEAD:
+        if self.receiving is None:
+            # These bytes start or continue a request head (also a pipelined one
+            # behind a busy request). httptools buffers a partial field itself,
+            # so its memory is bounded here, by the bytes it has been given.
             size = self._head_size + len(data)
             self._head_size = size
             if size > self.limits.raw_head:
-                # httptools buffers a partial field itself; bound that too.
                 self.reject(HeadersTooLarge("request head too large"))
                 return
             if len(self._start) < 64 and self._start is not data:
@@ -203,19 +202,12 @@ class H1Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         if self._in_trailers:
             return  # trailers are not passed on (ASGI and WSGI have no place for them)
-        limits = self.limits
-        size = len(name) + len(value)
-        count = self._field_count + 1
-        self._field_count = count
-        total = self._fields_size + size + 4
-        self._fields_size = total
-        if (
-            size > limits.request_field_size
-            or count > limits.request_fields
-            or total + len(self._url) > limits.request_head
-        ):
-            raise HeadersTooLarge("request header fields too large or too many")
-        self._headers.append((name.lower(), value))
+        if len(name) + len(value) > self.limits.request_field_size:
+            raise HeadersTooLarge("request header field too large")
+        name = name.lower()
+        if len(name) in _FRAMING_NAME_SIZES:
+            self._framing.append((name, value))  # looked at once the head is complete
+        self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         self._in_trailers = True
@@ -223,22 +215,32 @@ class H1Connection(asyncio.Protocol):
         version = parser.get_http_version()
         if version != "1.1" and version != "1.0":
             raise VersionNotSupported(f"HTTP/{version} is not supported")
+        headers = self._headers
+        limits = self.limits
+        if len(headers) > limits.request_fields:
+            raise HeadersTooLarge("too many request header fields")
+        # The raw byte count is an upper bound of the head's size: only when it
+        # passes the limit is the exact size worth computing.
+        if self._head_size > limits.request_head and _head_size(self._url, headers) > (
+            limits.request_head
+        ):
+            raise HeadersTooLarge("request head too large")
         method = parser.get_method()
         exchange = H1Exchange(
             self,
             _METHODS.get(method) or method.decode("ascii"),
             self._url,
             version,
-            self._headers,
-            parser.should_keep_alive() and self.limits.keepalive > 0,
+            headers,
+            parser.should_keep_alive() and limits.keepalive > 0,
         )
         self._url = b""
         self._headers = []
-        self._field_count = 0
-        self._fields_size = 0
+        self._head_size = 0
         if parser.should_upgrade():
             exchange.upgrade = True
-        _read_framing(exchange, version)
+        _read_framing(exchange, version, self._framing)
+        self._framing = []
         if (exchange.content_length or 0) > self.limits.request_body:
             raise PayloadTooLarge("request body too large")
         self.receiving = exchange
@@ -364,7 +366,6 @@ class H1Connection(asyncio.Protocol):
 
     def _enter_head(self) -> None:
         self.state = HEAD
-        self._head_size = 0
         timeout = self.limits.header_timeout
         self.deadline = self.ctx.now + timeout if timeout else 0.0
 
@@ -429,10 +430,19 @@ class H1Connection(asyncio.Protocol):
         error_log.error("%s", message)
 
 
-def _read_framing(exchange: H1Exchange, version: str) -> None:
+def _head_size(url: bytes, headers: list[tuple[bytes, bytes]]) -> int:
+    return len(url) + sum(len(name) + len(value) + 4 for name, value in headers)
+
+
+# Lengths of the names _read_framing looks at: host, expect, content-length,
+# transfer-encoding. Checking a name's length is cheaper than comparing it.
+_FRAMING_NAME_SIZES = frozenset({4, 6, 14, 17})
+
+
+def _read_framing(exchange: H1Exchange, version: str, fields: list[tuple[bytes, bytes]]) -> None:
     """Content-Length, Transfer-Encoding, Expect and Host, as far as the gateways need them."""
     host_count = 0
-    for name, value in exchange.headers:
+    for name, value in fields:
         if name == b"content-length":
             if exchange.content_length is not None or not value.isdigit():
                 raise BadRequest("invalid or repeated Content-Length")
