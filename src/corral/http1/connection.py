@@ -206,7 +206,9 @@ class H1Connection(asyncio.Protocol):
             raise HeadersTooLarge("request header field too large")
         name = name.lower()
         if len(name) in _FRAMING_NAME_SIZES:
-            self._framing.append((name, value))  # looked at once the head is complete
+            # host, expect, content-length or transfer-encoding perhaps: a length
+            # test first skips nearly every other field without a comparison.
+            self._framing.append((name, value))
         self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
@@ -239,8 +241,12 @@ class H1Connection(asyncio.Protocol):
         self._head_size = 0
         if parser.should_upgrade():
             exchange.upgrade = True
-        _read_framing(exchange, version, self._framing)
-        self._framing = []
+        framing = self._framing
+        if framing:
+            _read_framing(exchange, version, framing)
+            framing.clear()
+        elif version == "1.1":
+            raise BadRequest("an HTTP/1.1 request needs exactly one Host header")
         if (exchange.content_length or 0) > self.limits.request_body:
             raise PayloadTooLarge("request body too large")
         self.receiving = exchange

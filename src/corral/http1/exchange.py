@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from corral.gateway.response import EncodedHeaders
-from corral.http1.body import NO_BODY, BodyBuffer
+from corral.http1.body import NO_BODY
 from corral.http1.head import STATUS_LINES, status_line
 from corral.http1.sendfile import send_file
 
@@ -27,34 +27,41 @@ LAST_CHUNK = b"0\r\n\r\n"
 class H1Exchange:
     """A request's facts and the means to answer it."""
 
-    # No __slots__: the per-request constructor sets only what differs between
-    # requests; every other field starts from these class-level defaults
-    # (measured: 0.24 -> 0.17 us per exchange in CPython 3.11).
-    scheme = "http"
-    upgrade = False
-    body: BodyBuffer = NO_BODY  # replaced by a BodyBuffer when the request has a body
-    has_body = False
-    content_length: int | None = None
-    chunked_request = False
-    expect_continue = False
-    request_complete = False
-    disconnected = False
-    response_started = False  # head written to the transport
-    body_started = False
-    finished = False  # the response is complete
-    status = 0
-    bytes_sent = 0
-    response_headers: EncodedHeaders | None = None
-    start_time = 0.0  # loop time when the request began (set when logging)
-    duration = 0.0
-    on_request_complete: Callable[[H1Exchange], None] | None = None
-    # (threshold, callback): called once when the received body passes the threshold.
-    on_body_over: tuple[int, Callable[[], None]] | None = None
-    on_writable: Callable[[], None] | None = None
-    _continue_sent = False
-    _framing = 0  # 0: content-length, 1: chunked, 2: close-delimited, 3: no body
-    _remaining = 0
-    _waiter: asyncio.Future[None] | None = None
+    __slots__ = (
+        "_continue_sent",
+        "_framing",
+        "_remaining",
+        "_waiter",
+        "body",
+        "body_started",
+        "bytes_sent",
+        "chunked_request",
+        "client",
+        "conn",
+        "content_length",
+        "disconnected",
+        "duration",
+        "expect_continue",
+        "finished",
+        "has_body",
+        "headers",
+        "http_version",
+        "keep_alive",
+        "method",
+        "on_body_over",
+        "on_request_complete",
+        "on_writable",
+        "path",
+        "query",
+        "request_complete",
+        "response_headers",
+        "response_started",
+        "scheme",
+        "server",
+        "start_time",
+        "status",
+        "upgrade",
+    )
 
     def __init__(
         self,
@@ -75,6 +82,31 @@ class H1Exchange:
         self.keep_alive = keep_alive
         self.client = conn.client
         self.server = conn.server
+        self.scheme = "http"
+        self.upgrade = False
+        self.body = NO_BODY  # replaced by a BodyBuffer when the request has a body
+        self.has_body = False
+        self.content_length: int | None = None
+        self.chunked_request = False
+        self.expect_continue = False
+        self.request_complete = False
+        self.disconnected = False
+        self.response_started = False  # head written to the transport
+        self.body_started = False
+        self.finished = False  # the response is complete
+        self.status = 0
+        self.bytes_sent = 0
+        self.response_headers: EncodedHeaders | None = None
+        self.start_time = 0.0  # loop time when the request began (set when logging)
+        self.duration = 0.0
+        self.on_request_complete: Callable[[H1Exchange], None] | None = None
+        # (threshold, callback): called once when the received body passes the threshold.
+        self.on_body_over: tuple[int, Callable[[], None]] | None = None
+        self.on_writable: Callable[[], None] | None = None
+        self._continue_sent = False
+        self._framing = 0  # 0: content-length, 1: chunked, 2: close-delimited, 3: no body
+        self._remaining = 0
+        self._waiter: asyncio.Future[None] | None = None
 
     # -- request side -------------------------------------------------------------
 
