@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_http1 import Wire, chunked, get, wait_for_record
+from wire import Wire, chunked, get, json_seen_by_app, wait_for_record, wait_new_output
 
 
 @pytest.fixture
@@ -23,25 +23,6 @@ def env_for(record_file: Path) -> dict[str, str]:
     return {"TEST_RECORD_FILE": str(record_file)}
 
 
-def wait_new_output(server, before: int, needle: str, timeout: float = 5.0) -> str:
-    """Server output written after offset ``before``, once it contains ``needle``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and needle not in server.output[before:]:
-        time.sleep(0.02)
-    return server.output[before:]
-
-
-def scope_of(server, request: bytes) -> tuple[dict, tuple[str, int]]:
-    """The scope the app saw for a raw request, and the client's (host, port)."""
-    with server.connect() as sock:
-        client = sock.getsockname()
-        wire = Wire(sock)
-        wire.send(request)
-        resp = wire.response()
-    assert resp.status == 200, resp
-    return json.loads(resp.body), client
-
-
 # -- scope ---------------------------------------------------------------------------------------
 
 
@@ -51,7 +32,7 @@ def test_http_scope_has_the_spec_keys(start_server):
         b"GET /caf%C3%A9/a%20b?x=1&y=%20 HTTP/1.1\r\nHost: example.test\r\n"
         b"X-First: 1\r\nX-Dup: a\r\nAccept: */*\r\nX-Dup: b\r\n\r\n"
     )
-    scope, client = scope_of(server, request)
+    scope, client = json_seen_by_app(server, request)
     assert scope["type"] == "http"
     assert scope["asgi"]["version"] == "3.0"
     assert scope["asgi"]["spec_version"] in ("2.3", "2.4", "2.5")
@@ -78,7 +59,7 @@ def test_http_scope_has_the_spec_keys(start_server):
 
 def test_http10_request_has_http_version_10(start_server):
     server = start_server("asgi_apps:scope_app")
-    scope, _ = scope_of(server, b"POST /p HTTP/1.0\r\nContent-Length: 0\r\n\r\n")
+    scope, _ = json_seen_by_app(server, b"POST /p HTTP/1.0\r\nContent-Length: 0\r\n\r\n")
     assert scope["http_version"] == "1.0"
     assert scope["method"] == "POST"
 

@@ -6,7 +6,7 @@ import contextlib
 import time
 
 import pytest
-from test_http1 import Wire, chunked, get
+from wire import Wire, chunked, get
 
 
 def assert_rejected(server, request: bytes, status: int) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_http1 import Wire, chunked, get, wait_for_record
+from wire import Wire, chunked, get, json_seen_by_app, wait_for_record, wait_new_output
 
 
 @pytest.fixture
@@ -22,25 +22,6 @@ def record_file(tmp_path: Path) -> Path:
 def pattern(size: int) -> bytes:
     """The bytes ``wsgi_apps.file_app`` serves for ``?size=``."""
     return (bytes(range(251)) * (size // 251 + 1))[:size]
-
-
-def wait_new_output(server, before: int, needle: str, timeout: float = 5.0) -> str:
-    """Server output written after offset ``before``, once it contains ``needle``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and needle not in server.output[before:]:
-        time.sleep(0.02)
-    return server.output[before:]
-
-
-def environ_of(server, request: bytes) -> tuple[dict, tuple[str, int]]:
-    """The environ the app saw for a raw request, and the client's (host, port)."""
-    with server.connect() as sock:
-        client = sock.getsockname()
-        wire = Wire(sock)
-        wire.send(request)
-        resp = wire.response()
-    assert resp.status == 200, resp
-    return json.loads(resp.body), client
 
 
 # -- environ -------------------------------------------------------------------------------------
@@ -55,7 +36,7 @@ def test_environ_has_the_pep3333_keys(start_server):
         b"X-Custom: custom-value\r\nX-Dup: first\r\nX-Dup: second\r\nX_Foo: underscored\r\n"
         b"\r\n" + body
     )
-    env, client = environ_of(server, request)
+    env, client = json_seen_by_app(server, request)
     assert env["REQUEST_METHOD"] == "POST"
     assert env["SCRIPT_NAME"] == "/app"
     assert env["PATH_INFO"] == "/x"
@@ -88,7 +69,7 @@ def test_environ_has_the_pep3333_keys(start_server):
 
 def test_server_port_and_protocol_of_an_http10_request(start_server):
     server = start_server("wsgi_apps:environ_app")
-    env, _ = environ_of(server, b"GET /p HTTP/1.0\r\n\r\n")
+    env, _ = json_seen_by_app(server, b"GET /p HTTP/1.0\r\n\r\n")
     assert env["SERVER_PROTOCOL"] == "HTTP/1.0"
     assert env["SERVER_PORT"] == str(server.port)
     assert env["SCRIPT_NAME"] == ""
@@ -125,7 +106,7 @@ def test_root_path_splits_script_name_and_path_info(start_server, path, script_n
 
 def test_path_info_is_percent_decoded_as_latin1(start_server):
     server = start_server("wsgi_apps:environ_app")
-    env, _ = environ_of(server, get("/caf%C3%A9/a%20b?q=%C3%A9"))
+    env, _ = json_seen_by_app(server, get("/caf%C3%A9/a%20b?q=%C3%A9"))
     assert env["PATH_INFO"] == "/caf\xc3\xa9/a b"  # PEP 3333: bytes decoded as latin-1
     assert env["QUERY_STRING"] == "q=%C3%A9"  # the query string stays as sent
 
