@@ -44,8 +44,9 @@ def test_custom_atoms_and_client_values_are_escaped(start_server, tmp_path: Path
     )
     httpx.get(server.url + "/a?b=c", headers={"X-Trace": 'abc"\\def'})
     first = wait_lines(log, 1, server)[0]
-    pid = server.proc.pid
-    assert first == f'GET /a b=c 200 5 abc\\"\\\\def text/plain <{pid}>', first
+    # %(p)s is the worker's pid (a child of the master), as in gunicorn.
+    worker_pid = re.search(r"Worker (\d+) serving", server.output).group(1)
+    assert first == f'GET /a b=c 200 5 abc\\"\\\\def text/plain <{worker_pid}>', first
 
 
 def test_no_access_log_writes_nothing(start_server, tmp_path: Path):

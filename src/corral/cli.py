@@ -73,7 +73,8 @@ def _main(argv: list[str]) -> int:
     # The supervisor applies chdir/pythonpath/env itself (corral.run() needs that too).
     from corral.supervisor import run  # the master; it imports worker code only in children
 
-    return run(config)
+    cwd = Path.cwd()
+    return run(config, lambda: load_config(argv, os.environ, cwd))
 
 
 def _check_config(config: Config) -> int:

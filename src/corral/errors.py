@@ -6,6 +6,9 @@ that line (never a traceback) and exits with the error's exit code.
 
 from __future__ import annotations
 
+import sys
+import traceback
+
 EXIT_OK = 0
 EXIT_CONFIG = 2  # bad settings, as argparse uses for bad arguments
 EXIT_APP_LOAD = 3  # the app cannot be imported or is not an app
@@ -78,3 +81,12 @@ class NotImplementedMethod(ProtocolError):
 
 class VersionNotSupported(ProtocolError):
     status = 505
+
+
+def report_error(err: CorralError) -> int:
+    """Print a user-facing error as one line (after the app's own traceback, if the
+    app raised it) and return the exit code it calls for."""
+    if isinstance(err, AppLoadError) and err.show_traceback and err.__cause__ is not None:
+        traceback.print_exception(err.__cause__)
+    print(f"corral: error: {err}", file=sys.stderr, flush=True)
+    return err.exit_code

@@ -1,39 +1,36 @@
-"""The supervisor: binds listeners, then hands over to the worker.
+"""The supervisor: binds the listeners, then runs the pre-fork master.
 
-Issue 4 turns this into the pre-fork master. Already now it never imports
-protocol or gateway code at module level: the worker entry point is imported
-inside ``run`` (in the child, once workers are forked).
+The master never imports protocol or gateway code: the worker entry point is
+imported inside each forked child (see ``master.py``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from corral.config import apply_process_settings
-from corral.errors import ConfigError
 from corral.observe.logsetup import configure_logging
 from corral.supervisor.listeners import bind_all
+from corral.supervisor.master import Master
 
 error_log = logging.getLogger("corral.error")
 
 
-def run(config: Any) -> int:
-    """Serve ``config.app`` until stopped; returns the process exit code."""
+def run(config: Any, reload_config: Callable[[], Any] | None = None) -> int:
+    """Serve ``config.app`` until stopped; returns the process exit code.
+
+    ``reload_config`` re-reads the settings on SIGHUP (the CLI passes one that
+    reads the same sources again); without it a reload keeps the settings.
+    """
     configure_logging(config.errorlog, config.loglevel)
-    if config.workers != 1:
-        raise ConfigError(
-            f"--workers {config.workers}: more than one worker needs the pre-fork master, "
-            "which is not available yet; use --workers 1"
-        )
     apply_process_settings(config)
     listeners = bind_all(list(config.bind), config.backlog)
     try:
         for listener in listeners:
             error_log.info("Listening at: %s", listener.url)  # gunicorn's wording
-        from corral.worker.server import serve
-
-        return serve(config, [listener.sock for listener in listeners])
+        return Master(config, listeners, reload_config).run()
     finally:
         for listener in listeners:
             listener.close()

@@ -25,9 +25,10 @@ from corral.gateway.lifespan import Lifespan
 from corral.gateway.wsgi import WSGIGateway
 from corral.http1.connection import H1Connection
 from corral.http1.context import H1Context, H1Limits
-from corral.observe.logsetup import keep_error_logger_enabled
+from corral.observe.logsetup import keep_error_logger_enabled, reopen_error_log
 from corral.worker.accept import Acceptor
 from corral.worker.access import AccessLog
+from corral.worker.heartbeat import Heartbeat
 
 error_log = logging.getLogger("corral.error")
 TICK = 0.1  # seconds between clock refreshes, deadline sweeps and access-log flushes
@@ -40,11 +41,11 @@ class Phase(enum.Enum):
     STOPPED = "stopped"
 
 
-def serve(config: Any, sockets: list[socket.socket]) -> int:
+def serve(config: Any, sockets: list[socket.socket], heartbeat: Heartbeat | None = None) -> int:
     """Run one worker on ``sockets`` until it is stopped; returns the exit code."""
     loop = _new_loop()
     asyncio.set_event_loop(loop)
-    worker = Worker(config, sockets, loop)
+    worker = Worker(config, sockets, loop, heartbeat)
     try:
         code = loop.run_until_complete(worker.run())
     finally:
@@ -71,9 +72,14 @@ class Worker:
     """One event loop serving every listener."""
 
     def __init__(
-        self, config: Any, sockets: list[socket.socket], loop: asyncio.AbstractEventLoop
+        self,
+        config: Any,
+        sockets: list[socket.socket],
+        loop: asyncio.AbstractEventLoop,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.config = config
+        self.heartbeat = heartbeat
         self.sockets = sockets
         self.loop = loop
         self.phase = Phase.STARTING
@@ -90,8 +96,10 @@ class Worker:
         config = self.config
         loaded = load_app(config.app, factory=config.factory, interface=config.interface)
         keep_error_logger_enabled()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            self.loop.add_signal_handler(sig, self.request_stop, sig)
+        self.loop.add_signal_handler(signal.SIGTERM, self.request_stop, signal.SIGTERM)
+        for sig in (signal.SIGINT, signal.SIGQUIT):  # gunicorn's quick shutdown
+            self.loop.add_signal_handler(sig, self.quick_stop, sig)
+        self.loop.add_signal_handler(signal.SIGUSR1, self.reopen_logs)
         if loaded.interface == "asgi":
             self.lifespan = Lifespan(loaded.app, config.lifespan)
             await self.lifespan.startup()
@@ -118,10 +126,25 @@ class Worker:
             self.acceptors.append(acceptor)
         self.phase = Phase.SERVING
         error_log.info("Worker %d serving %s (%s)", os.getpid(), config.app, loaded.interface)
+        if self.heartbeat is not None:
+            self.heartbeat.ready()
         self._tick()
         await self.stop_requested
         await self._drain()
         return 0
+
+    def reopen_logs(self) -> None:
+        """USR1 (after log rotation): reopen the error log and the access log."""
+        reopen_error_log()
+        if self.access is not None:
+            self.access.writer.reopen()
+
+    def quick_stop(self, sig: int) -> None:
+        """INT/QUIT: close every connection now and exit (in-flight requests are cut)."""
+        error_log.info("Received %s: quick stop", signal.Signals(sig).name)
+        if not self.stop_requested.done():
+            self.stop_requested.set_result(None)
+        self._close_all()
 
     def request_stop(self, sig: int) -> None:
         if not self.stop_requested.done():
@@ -138,6 +161,8 @@ class Worker:
             return
         now = self.loop.time()
         ctx.now = now
+        if self.heartbeat is not None:
+            self.heartbeat.beat(now)
         wall = time.time()
         ctx.date.refresh(wall)
         for conn in list(ctx.connections):

@@ -1,0 +1,44 @@
+"""Entry point of a forked worker process (imported only in the child).
+
+The master never imports this module: protocol and gateway code are loaded in
+the worker only, after the fork.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import signal
+import socket
+import sys
+from typing import Any
+
+from corral.errors import CorralError, report_error
+from corral.worker.heartbeat import Heartbeat
+from corral.worker.server import serve
+
+# Signals the master handles; the child starts from the default behaviour.
+MASTER_SIGNALS = (
+    signal.SIGHUP,
+    signal.SIGTERM,
+    signal.SIGINT,
+    signal.SIGQUIT,
+    signal.SIGCHLD,
+    signal.SIGTTIN,
+    signal.SIGTTOU,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+)
+
+
+def run_worker(config: Any, sockets: list[socket.socket], heartbeat_fd: int) -> int:
+    """Serve until stopped; returns the process exit code (3: app load, 4: boot)."""
+    signal.set_wakeup_fd(-1)
+    for sig in MASTER_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+    # On a heartbeat timeout the master sends SIGABRT: faulthandler writes the stack
+    # of every thread to stderr (the error log) before the process dies.
+    faulthandler.enable(file=sys.stderr, all_threads=True)
+    try:
+        return serve(config, sockets, Heartbeat(heartbeat_fd))
+    except CorralError as err:  # the app cannot be loaded or started: say so once
+        return report_error(err)
