@@ -318,3 +318,11 @@ def stuck(environ: Environ, start_response: StartResponse) -> list[bytes]:
     record("started")
     time.sleep(60)
     return respond(start_response, b"too late")
+
+
+def block_loop(environ: Environ, start_response: StartResponse) -> list[bytes]:
+    """``/block`` blocks its worker (inline, so the event loop stops); else answers."""
+    if environ["PATH_INFO"] == "/block":
+        while True:
+            time.sleep(0.05)  # a stuck app: the worker's loop never runs again
+    return respond(start_response, str(os.getpid()).encode())

@@ -70,6 +70,7 @@ class H1Connection(asyncio.Protocol):
         "current",
         "deadline",
         "dispatcher",
+        "idle_since",
         "limits",
         "loop",
         "parser",
@@ -93,6 +94,7 @@ class H1Connection(asyncio.Protocol):
         self.client: tuple[str, int] | None = None
         self.server: tuple[str, int] | None = None
         self.deadline = 0.0
+        self.idle_since = 0.0  # coarse clock when the connection last went idle
         self.current: H1Exchange | None = None  # being answered
         self.receiving: H1Exchange | None = None  # whose body the parser is reading
         self.pipeline: deque[H1Exchange] = deque()
@@ -116,6 +118,7 @@ class H1Connection(asyncio.Protocol):
         self.client = _address(transport.get_extra_info("peername"))
         self.server = _address(transport.get_extra_info("sockname"))
         self.ctx.connections.add(self)
+        self.idle_since = self.ctx.now
         timeout = self.limits.first_byte_timeout
         self.deadline = self.ctx.now + timeout if timeout else 0.0
 
@@ -365,6 +368,7 @@ class H1Connection(asyncio.Protocol):
             if self.ctx.draining:
                 self._close()
                 return
+            self.idle_since = self.ctx.now
             timeout = self.limits.keepalive
             self.deadline = self.ctx.now + timeout if timeout else 0.0
         if self._reading_paused:
@@ -408,12 +412,21 @@ class H1Connection(asyncio.Protocol):
         elif self.state is IDLE:
             self._close()  # first-byte or keep-alive timeout: a plain close
 
-    def close_if_idle(self) -> bool:
-        """Graceful stop: close the connection if no request is under way."""
-        if self.state is IDLE:
+    def close_when_idle(self, now: float, grace: float) -> None:
+        """Graceful stop: close the connection once it has been idle for ``grace``.
+
+        Closing at the instant a client sends its next request (or, on a connection
+        just accepted, its first) would lose that request, so an idle connection
+        gets ``grace`` seconds from when it went idle; one that is busy is closed
+        after its response (which says ``Connection: close``).
+        """
+        if self.state is not IDLE:
+            return
+        closes_at = self.idle_since + grace
+        if now >= closes_at:
             self._close()
-            return True
-        return False
+        elif not self.deadline or closes_at < self.deadline:
+            self.deadline = closes_at
 
     def _close(self) -> None:
         if self.state is not CLOSED:

@@ -32,6 +32,7 @@ from corral.worker.heartbeat import Heartbeat
 
 error_log = logging.getLogger("corral.error")
 TICK = 0.1  # seconds between clock refreshes, deadline sweeps and access-log flushes
+DRAIN_IDLE_GRACE = 1.0  # on a graceful stop, idle connections get this long to send a request
 
 
 class Phase(enum.Enum):
@@ -183,7 +184,7 @@ class Worker:
         ctx.draining = True
         ctx.on_idle = self._check_all_closed
         for conn in list(ctx.connections):
-            conn.close_if_idle()
+            conn.close_when_idle(ctx.now, DRAIN_IDLE_GRACE)
         self._check_all_closed()
         timeout = self.config.graceful_timeout
         try:

@@ -1,0 +1,162 @@
+"""The pre-fork master, driven as a real subprocess with real signals and bounded load."""
+
+from __future__ import annotations
+
+import http.client
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import run_corral
+
+
+def children(pid: int) -> set[int]:
+    """The direct child processes of ``pid``."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found.update(int(p) for p in text)
+    return found
+
+
+def wait_for(predicate, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def worker_pids(server, count: int) -> set[int]:
+    """Wait until the master has ``count`` ready workers; return their pids."""
+    assert wait_for(
+        lambda: server.output.count(" ready") >= count and len(children(server.proc.pid)) == count
+    ), server.output
+    return children(server.proc.pid)
+
+
+def get(server, path: str = "/") -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Connection": "close"})
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+class Load:
+    """Bounded load on 127.0.0.1: a few clients, one request per connection."""
+
+    def __init__(self, server, clients: int = 4) -> None:
+        self.server = server
+        self.ok = 0
+        self.failed: list[str] = []
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._client) for _ in range(clients)]
+
+    def _client(self) -> None:
+        while not self.stop.is_set():
+            try:
+                status, _ = get(self.server)
+                if status == 200:
+                    self.ok += 1
+                else:
+                    self.failed.append(f"status {status}")
+            except (OSError, http.client.HTTPException) as exc:
+                self.failed.append(repr(exc))
+
+    def __enter__(self) -> Load:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(20)
+
+
+def test_workers_serve_and_term_stops_them_all(start_server):
+    server = start_server("wsgi_apps:block_loop", "-w", "3")
+    pids = worker_pids(server, 3)
+    seen = {int(get(server)[1]) for _ in range(60)}
+    assert seen <= pids and seen
+    server.signal(signal.SIGTERM)
+    assert server.wait(20) == 0
+    assert "Master" in server.output and "stopped" in server.output
+
+
+def test_killed_worker_is_replaced_and_the_others_keep_serving(start_server):
+    server = start_server("wsgi_apps:block_loop", "-w", "2")
+    pids = worker_pids(server, 2)
+    victim = min(pids)
+    with Load(server, clients=4) as load:
+        time.sleep(0.5)
+        import os
+
+        os.kill(victim, signal.SIGKILL)
+        assert wait_for(lambda: len(children(server.proc.pid) - {victim}) == 2)
+        time.sleep(1.0)
+    # Only requests the killed worker had in flight can fail (at most one per client).
+    assert len(load.failed) <= 4, load.failed
+    assert load.ok > 50
+    assert f"Worker {victim} killed by SIGKILL" in server.output
+    assert "out-of-memory" in server.output  # SIGKILL the master did not send
+    assert victim not in children(server.proc.pid)
+
+
+def test_hup_replaces_every_worker_without_failed_requests(start_server):
+    server = start_server("wsgi_apps:block_loop", "-w", "2")
+    before = worker_pids(server, 2)
+    with Load(server, clients=4) as load:
+        time.sleep(0.3)
+        server.signal(signal.SIGHUP)
+        assert wait_for(lambda: server.output.count("(replaced)") >= 2, 30), server.output
+        time.sleep(0.3)
+    assert load.failed == []
+    assert load.ok > 50
+    after = children(server.proc.pid)
+    assert len(after) == 2 and not (after & before)
+
+
+def test_ttin_and_ttou_change_the_number_of_workers(start_server):
+    server = start_server("wsgi_apps:block_loop", "-w", "1")
+    worker_pids(server, 1)
+    server.signal(signal.SIGTTIN)
+    assert wait_for(lambda: len(children(server.proc.pid)) == 2)
+    server.signal(signal.SIGTTOU)
+    assert wait_for(
+        lambda: len(children(server.proc.pid)) == 1 and "(fewer workers)" in server.output
+    )
+
+
+def test_a_blocked_worker_is_detected_dumped_and_replaced(start_server):
+    server = start_server("wsgi_apps:block_loop", "-w", "1", "--timeout", "1")
+    (victim,) = worker_pids(server, 1)
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
+    conn.request("GET", "/block")  # never answered: the worker's loop is stuck
+    assert wait_for(lambda: "WORKER TIMEOUT" in server.output, 20), server.output
+    assert wait_for(
+        lambda: victim not in children(server.proc.pid) and len(children(server.proc.pid)) == 1, 20
+    )
+    # faulthandler's dump of the stuck worker names the app's frame.
+    assert "block_loop" in server.output and "Current thread" in server.output
+    assert wait_for(lambda: server.output.count(" ready") >= 2, 20)
+    status, body = get(server)
+    assert status == 200 and int(body) != victim
+    conn.close()
+
+
+@pytest.mark.parametrize("workers", ["1", "3"])
+def test_a_broken_app_exits_once_with_its_error(workers):
+    started = time.monotonic()
+    result = run_corral("broken_import", "-w", workers, "--bind", "127.0.0.1:0")
+    assert result.returncode == 3, result.stderr
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("corral: error:")]
+    assert len(errors) == 1, result.stderr  # one worker tried, not one per worker or a loop
+    assert result.stderr.count("Booting worker") == 1
+    assert time.monotonic() - started < 20
