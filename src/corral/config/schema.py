@@ -131,7 +131,7 @@ class ProcessSettings:
     workers: int = setting(
         1,
         Int(1),
-        "Number of worker processes (more than 1 arrives with the pre-fork master, issue 4).",
+        "Number of worker processes the master keeps running (TTIN/TTOU change it live).",
         flags=["-w", "--workers"],
         extra_env=["WEB_CONCURRENCY"],
         gunicorn=True,
@@ -146,8 +146,8 @@ class ProcessSettings:
     timeout: float = setting(
         30.0,
         Float(),
-        "A worker silent for this long is killed and replaced (0 disables; enforced "
-        "once worker heartbeats land with the pre-fork master).",
+        "Seconds without a heartbeat from a worker's event loop before the master dumps "
+        "its stack and replaces it (0 disables).",
         flags=["-t", "--timeout"],
         gunicorn=True,
     )
