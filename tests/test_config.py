@@ -64,6 +64,14 @@ SAMPLES: dict[str, tuple[str, str]] = {
     "access_log_format": ("%(h)s", "%(r)s"),
     "errorlog": ("/var/log/e.log", "-"),
     "loglevel": ("debug", "error"),
+    "health_path": ("/healthz", "/ready"),
+    "shutdown_delay": ("5", "10"),
+    "max_requests": ("1000", "2000"),
+    "max_requests_jitter": ("50", "100"),
+    "preload_app": ("true", "false"),
+    "max_worker_lifetime": ("3600", "7200"),
+    "max_worker_lifetime_jitter": ("60", "120"),
+    "max_worker_memory": ("512", "1024"),
 }
 
 
@@ -314,19 +322,17 @@ def test_gunicorn_conf_py(tmp_path: Path) -> None:
     assert (config.threads, config.timeout, config.keepalive) == (4, 120.0, 5.0)
     assert config.loglevel == "debug"
     assert config.raw_env == ["DJANGO_SETTINGS_MODULE=myproject.settings"]
-    # Unsupported-yet settings from a gunicorn file are ignored, not applied.
-    assert config.preload_app is False and config.max_requests == 0
+    # gunicorn settings corral has are applied, with gunicorn's names.
+    assert config.preload_app is True and config.max_requests == 1000
     ignored = [re.search(r": ignoring (\w+)", warning) for warning in config.warnings]
     # Helpers (imports, functions, classes, _names, a function named like a setting)
-    # are not mentioned; gunicorn-only and not-yet-supported settings are.
+    # are not mentioned; gunicorn-only settings are.
     assert sorted(match.group(1) for match in ignored if match) == [
-        "max_requests",
         "post_fork",
-        "preload_app",
         "worker_class",
         "workerz",
     ]
-    assert len(config.warnings) == 5
+    assert len(config.warnings) == 3
     assert any(
         "ignoring workerz: not a setting (did you mean 'workers'?)" in w for w in config.warnings
     )
@@ -443,14 +449,14 @@ def test_forwarded_allow_ips_env_is_ignored_with_a_warning(tmp_path: Path) -> No
         (["--limit-request-body", "10X"], "bad value '10X' for limit_request_body"),
         (["--workers"], "argument -w/--workers: expected one argument"),
         (
-            ["--max-requests", "10"],
-            "setting 'max_requests' (command line --max-requests) is not supported yet",
+            ["--reuse-port"],
+            "setting 'reuse_port' (command line --reuse-port) is not supported yet",
         ),
         (
             ["--ssl-certfile", "c.pem"],
             "setting 'certfile' (command line --ssl-certfile) is not supported yet",
         ),
-        (["--preload"], "setting 'preload_app' (command line --preload) is not supported yet"),
+        (["--daemon"], "setting 'daemon' (command line --daemon) is not supported yet"),
     ],
 )
 def test_command_line_errors(tmp_path: Path, argv: list[str], message: str) -> None:
@@ -458,8 +464,8 @@ def test_command_line_errors(tmp_path: Path, argv: list[str], message: str) -> N
 
 
 def test_unsupported_setting_at_its_default_is_accepted(tmp_path: Path) -> None:
-    config = load(tmp_path, "--proxy-headers", "--max-requests", "0")
-    assert config.proxy_headers is True and config.max_requests == 0
+    config = load(tmp_path, "--proxy-headers", "--max-connections", "0")
+    assert config.proxy_headers is True and config.max_connections == 0
 
 
 def test_actions_do_not_exit() -> None:
@@ -604,7 +610,7 @@ def test_print_config_shows_values_and_sources(tmp_path: Path) -> None:
     assert by_name["keepalive"].endswith("# env CORRAL_KEEPALIVE")
     assert by_name["threads"].endswith(f"# {tmp_path / 'corral.toml'}")
     assert by_name["host"].startswith("# host = unset")
-    assert by_name["max_requests"].endswith("# default, not supported yet")
+    assert by_name["reuse_port"].endswith("# default, not supported yet")
 
 
 def test_print_config_output_is_toml_that_loads_back(tmp_path: Path) -> None:

@@ -160,3 +160,84 @@ def test_a_broken_app_exits_once_with_its_error(workers):
     assert len(errors) == 1, result.stderr  # one worker tried, not one per worker or a loop
     assert result.stderr.count("Booting worker") == 1
     assert time.monotonic() - started < 20
+
+
+def test_health_path_is_answered_by_corral_before_the_app(start_server):
+    server = start_server("wsgi_apps:block_loop", "--health-path", "/healthz")
+    worker_pids(server, 1)
+    assert get(server, "/healthz") == (200, b"ok\n")
+    status, body = get(server, "/other")
+    assert status == 200 and body.isdigit()  # everything else reaches the app
+
+
+def test_term_within_the_shutdown_delay_loses_no_request(start_server):
+    server = start_server(
+        "wsgi_apps:block_loop",
+        "-w",
+        "2",
+        "--health-path",
+        "/healthz",
+        "--shutdown-delay",
+        "2",
+    )
+    worker_pids(server, 2)
+    with Load(server, clients=4) as load:
+        time.sleep(0.3)
+        server.signal(signal.SIGTERM)
+        assert wait_for(lambda: server.output.count("Shutdown phase 1") >= 2)
+        # Still serving during the delay, while telling load balancers to go away.
+        assert get(server, "/healthz") == (503, b"shutting down\n")
+        ok_before = load.ok
+        time.sleep(0.8)
+        assert load.ok > ok_before
+    assert load.failed == []
+    assert server.wait(30) == 0
+    assert "Shutdown phase 2" in server.output
+
+
+def test_max_requests_recycles_new_before_old_without_failures(start_server):
+    server = start_server("wsgi_apps:block_loop", "-w", "1", "--max-requests", "30")
+    (first,) = worker_pids(server, 1)
+    with Load(server, clients=2) as load:
+        assert wait_for(
+            lambda: (
+                "max requests reached" in server.output and first not in children(server.proc.pid)
+            ),
+            30,
+        ), server.output
+        time.sleep(0.3)
+    assert load.failed == []
+    assert "served" in server.output and "asking to be replaced" in server.output
+    assert len(children(server.proc.pid)) == 1
+
+
+def test_max_worker_lifetime_and_memory_recycle_workers(start_server):
+    server = start_server("wsgi_apps:block_loop", "--max-worker-lifetime", "1")
+    (first,) = worker_pids(server, 1)
+    assert wait_for(
+        lambda: first not in children(server.proc.pid) and len(children(server.proc.pid)) == 1, 20
+    ), server.output
+    assert "max lifetime reached" in server.output
+    server.stop()
+    server = start_server("wsgi_apps:block_loop", "--max-worker-memory", "1")
+    (first,) = worker_pids(server, 1)
+    assert wait_for(
+        lambda: "unique memory" in server.output and first not in children(server.proc.pid), 20
+    ), server.output
+
+
+def test_preload_imports_the_app_once_in_the_master(start_server, tmp_path: Path):
+    record = tmp_path / "record.txt"
+    server = start_server(
+        "preload_probe", "-w", "2", "--preload", env={"TEST_RECORD_FILE": str(record)}
+    )
+    worker_pids(server, 2)
+    assert record.read_text().splitlines() == [f"imported in {server.proc.pid}"]
+    pids = {int(get(server)[1]) for _ in range(30)}
+    assert pids <= children(server.proc.pid)
+    server.stop()
+    record.unlink()
+    server = start_server("preload_probe", "-w", "2", env={"TEST_RECORD_FILE": str(record)})
+    worker_pids(server, 2)
+    assert wait_for(lambda: len(record.read_text().splitlines()) == 2)
+    assert f"imported in {server.proc.pid}" not in record.read_text()

@@ -16,22 +16,6 @@ from corral.config.kinds import Bool, Float, Int, ListOf, NameOrId, Octal, Optio
 class LaterSettings:
     """Not supported yet"""
 
-    max_requests: int = setting(
-        0,
-        Int(0),
-        "Restart a worker after this many requests (0 = never).",
-        flags=["--max-requests", "--limit-max-requests"],
-        gunicorn=True,
-        supported=False,
-    )
-    max_requests_jitter: int = setting(
-        0,
-        Int(0),
-        "Add up to this many requests, at random, to max_requests per worker.",
-        flags=["--max-requests-jitter", "--limit-max-requests-jitter"],
-        gunicorn=True,
-        supported=False,
-    )
     max_connections: int = setting(
         0,
         Int(0),
@@ -52,14 +36,6 @@ class LaterSettings:
         Float(),
         "Seconds an app may take to answer a request (0 = unlimited).",
         flags=["--request-timeout"],
-        supported=False,
-    )
-    preload_app: bool = setting(
-        False,
-        Bool(),
-        "Load the app in the master before forking workers.",
-        flags=["--preload"],
-        gunicorn=True,
         supported=False,
     )
     reload: bool = setting(
@@ -112,20 +88,6 @@ class LaterSettings:
         gunicorn=True,
         supported=False,
         ignorable=False,
-    )
-    health_path: str | None = setting(
-        None,
-        Optional(Str("PATH")),
-        "URL path answered by corral itself for health checks.",
-        flags=["--health-path"],
-        supported=False,
-    )
-    shutdown_delay: float = setting(
-        0.0,
-        Float(),
-        "On SIGTERM, keep serving (health checks failing) this long before draining.",
-        flags=["--shutdown-delay"],
-        supported=False,
     )
     user: str | None = setting(
         None,

@@ -158,6 +158,61 @@ class ProcessSettings:
         flags=["--graceful-timeout", "--timeout-graceful-shutdown"],
         gunicorn=True,
     )
+    health_path: str | None = setting(
+        None,
+        Optional(Str("PATH")),
+        "URL path answered by corral itself, before the app: 200 while serving, 503 while "
+        "shutting down (for load balancer and Kubernetes readiness probes).",
+        flags=["--health-path"],
+    )
+    shutdown_delay: float = setting(
+        0.0,
+        Float(),
+        "On SIGTERM, keep serving normally this many seconds while the health path answers "
+        "503, so load balancers take the server out of rotation before it drains.",
+        flags=["--shutdown-delay"],
+    )
+    max_requests: int = setting(
+        0,
+        Int(0),
+        "Restart a worker after this many requests (0 = never).",
+        flags=["--max-requests", "--limit-max-requests"],
+        gunicorn=True,
+    )
+    max_requests_jitter: int = setting(
+        0,
+        Int(0),
+        "Add up to this many requests, at random, to max_requests per worker.",
+        flags=["--max-requests-jitter", "--limit-max-requests-jitter"],
+        gunicorn=True,
+    )
+    preload_app: bool = setting(
+        False,
+        Bool(),
+        "Import the app once in the master before forking workers (memory pages then stay "
+        "shared between workers; a code change needs a restart, not a HUP).",
+        flags=["--preload"],
+        gunicorn=True,
+    )
+    max_worker_lifetime: float = setting(
+        0.0,
+        Float(),
+        "Replace a worker after this many seconds (0 = never); new before old.",
+        flags=["--max-worker-lifetime"],
+    )
+    max_worker_lifetime_jitter: float = setting(
+        0.0,
+        Float(),
+        "Add up to this many seconds, at random, to max_worker_lifetime per worker.",
+        flags=["--max-worker-lifetime-jitter"],
+    )
+    max_worker_memory: int = setting(
+        0,
+        Int(0),
+        "Replace a worker whose unique memory (USS, MiB) passes this (0 = never); pages "
+        "shared after --preload do not count.",
+        flags=["--max-worker-memory"],
+    )
     loop: str = setting(
         "auto",
         Choice("auto", "uvloop"),

@@ -34,6 +34,8 @@ from corral.errors import (
 from corral.http1.body import BodyBuffer
 from corral.http1.context import H1Context, error_log
 from corral.http1.exchange import H1Exchange
+from corral.observe.health import HEADERS as HEALTH_HEADERS
+from corral.observe.health import health_answer
 
 HIGH_WATER = 256 * 1024  # unread request body held before reading pauses
 _TOKEN_BYTES = frozenset(
@@ -306,8 +308,14 @@ class H1Connection(asyncio.Protocol):
     def _dispatch(self, exchange: H1Exchange) -> None:
         if self.state is CLOSED:
             return
-        if self.ctx.access_log is not None:
+        ctx = self.ctx
+        if ctx.access_log is not None:
             exchange.start_time = self.loop.time()
+        if ctx.health_path is not None and exchange.path == ctx.health_path:
+            status, body = health_answer(ctx.healthy)
+            exchange.start_response(status, HEALTH_HEADERS)
+            exchange.write(body, False)
+            return
         if (exchange.upgrade or exchange.method == "CONNECT") and self._refuse_upgrade(exchange):
             return
         self.dispatcher.start(exchange)
@@ -329,8 +337,10 @@ class H1Connection(asyncio.Protocol):
 
     def exchange_finished(self, exchange: H1Exchange) -> None:
         """The response is complete: log it, then go on to the next request or close."""
-        if self.ctx.access_log is not None:
-            self.ctx.access_log(exchange)
+        ctx = self.ctx
+        ctx.requests += 1
+        if ctx.access_log is not None:
+            ctx.access_log(exchange)
         if exchange is not self.current:
             return
         if not exchange.keep_alive or self._upgrade:

@@ -65,10 +65,13 @@ class H1Context:
         "date",
         "dispatcher",
         "draining",
+        "health_path",
+        "healthy",
         "limits",
         "loop",
         "now",
         "on_idle",
+        "requests",
         "server_line",
     )
 
@@ -90,4 +93,7 @@ class H1Context:
         self.access_log = access_log
         self.connections: set[Any] = set()
         self.draining = False
+        self.health_path: bytes | None = None  # answered by corral itself, before the app
+        self.requests = 0  # responses completed (for --max-requests)
+        self.healthy = True  # False from the start of a shutdown (the health path says 503)
         self.on_idle: Callable[[], None] | None = None  # worker: "a connection went idle"

@@ -42,6 +42,8 @@ class Child:
     stop_reason: str = ""  # why the master is stopping it ("" while it serves)
     kill_deadline: float = 0.0  # when a worker told to stop gets SIGKILL
     signals_sent: set[int] = field(default_factory=set)
+    recycle: str = ""  # why it should be replaced (new before old) while it still serves
+    lifetime: float = 0.0  # --max-worker-lifetime with this worker's jitter (0: none)
 
     @property
     def age(self) -> float:
@@ -77,3 +79,14 @@ def backoff(crashes: int) -> float:
     if crashes <= 0:
         return 0.0
     return min(MAX_BACKOFF, 0.5 * 2.0 ** (crashes - 1))
+
+
+def unique_memory(smaps_rollup: str) -> int:
+    """USS in bytes from the text of ``/proc/PID/smaps_rollup``: the pages only this
+    process has (copy-on-write pages still shared with the master do not count)."""
+    total_kib = 0
+    for line in smaps_rollup.splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("Private_Clean", "Private_Dirty", "Private_Hugetlb"):
+            total_kib += int(rest.split()[0])
+    return total_kib * 1024

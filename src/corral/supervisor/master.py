@@ -16,6 +16,7 @@ import contextlib
 import enum
 import logging
 import os
+import random
 import select
 import signal
 import sys
@@ -34,6 +35,7 @@ from corral.supervisor.children import (
     backoff,
     describe_exit,
     exit_code_of,
+    unique_memory,
 )
 from corral.supervisor.listeners import Listener
 
@@ -51,6 +53,7 @@ HANDLED = (
 )
 KILL_GRACE = 5.0  # after the graceful timeout, before SIGKILL
 ABORT_GRACE = 2.0  # after SIGABRT (stack dump), before SIGKILL
+MEMORY_CHECK_EVERY = 5.0  # seconds between reads of the workers' memory use
 POLL = 0.25  # the loop wakes at least this often to check heartbeats and deadlines
 
 
@@ -68,8 +71,11 @@ class Master:
         config: Any,
         listeners: list[Listener],
         reload_config: Callable[[], Any] | None = None,
+        preloaded: Any = None,
     ) -> None:
         self.config = config
+        self.preloaded = preloaded  # the app imported by the master (--preload)
+        self.memory_checked = 0.0
         self.listeners = listeners
         self.reload_config = reload_config
         self.children: dict[int, Child] = {}
@@ -130,6 +136,9 @@ class Master:
             child.pipe = -1
             return
         child.last_beat = now
+        if b"M" in data and not child.recycle:
+            child.recycle = "max requests reached"
+            error_log.info("Worker %d: %s; replacing it (new before old)", child.pid, child.recycle)
         if b"R" in data and child.life is Life.BOOTING:
             child.life = Life.READY
             child.ready_at = now
@@ -150,14 +159,15 @@ class Master:
         if self.phase is Phase.STOPPING:
             return
         serving = self._serving()
-        old = [c for c in serving if c.generation < self.generation]
+        old = [c for c in serving if c.generation < self.generation or c.recycle]
         new = [c for c in serving if c.generation == self.generation]
         if old:
             # Rolling replacement, new before old, one at a time: capacity never drops.
             if any(c.life is Life.BOOTING for c in new):
                 return
             if len(new) + len(old) > self.target:
-                self._stop(min(old, key=lambda c: c.started), signal.SIGTERM, "replaced")
+                oldest = min(old, key=lambda c: c.started)
+                self._stop(oldest, signal.SIGTERM, oldest.recycle or "replaced")
             elif time.monotonic() >= self.respawn_at:
                 self._spawn()
             return
@@ -182,7 +192,11 @@ class Master:
         os.close(write_end)
         os.set_blocking(read_end, False)
         now = time.monotonic()
-        self.children[pid] = Child(pid, read_end, now, self.generation, last_beat=now)
+        child = Child(pid, read_end, now, self.generation, last_beat=now)
+        if self.config.max_worker_lifetime:
+            jitter = random.uniform(0, self.config.max_worker_lifetime_jitter)
+            child.lifetime = self.config.max_worker_lifetime + jitter
+        self.children[pid] = child
         error_log.info("Booting worker %d", pid)
 
     def _become_worker(self, read_end: int, write_end: int) -> None:
@@ -195,7 +209,8 @@ class Master:
                     os.close(child.pipe)
             from corral.worker.entry import run_worker  # only ever imported in a worker
 
-            code = run_worker(self.config, [lst.sock for lst in self.listeners], write_end)
+            sockets = [lst.sock for lst in self.listeners]
+            code = run_worker(self.config, sockets, write_end, self.preloaded)
         except BaseException:
             traceback.print_exc()
         finally:
@@ -205,7 +220,7 @@ class Master:
 
     def _stop(self, child: Child, sig: int, reason: str, grace: float | None = None) -> None:
         if grace is None:
-            grace = self.config.graceful_timeout + KILL_GRACE
+            grace = self.config.shutdown_delay + self.config.graceful_timeout + KILL_GRACE
         child.stop_reason = child.stop_reason or reason
         child.life = Life.STOPPING
         child.kill_deadline = time.monotonic() + grace
@@ -235,7 +250,7 @@ class Master:
     def _on_exit(self, child: Child, status: int) -> None:
         how = describe_exit(status, child)
         now = time.monotonic()
-        if child.stop_reason and child.stop_reason != "heartbeat timeout":
+        if (child.stop_reason and child.stop_reason != "heartbeat timeout") or child.recycle:
             error_log.info("Worker %d %s", child.pid, how)
             return
         if child.life is Life.BOOTING and self.phase is Phase.STARTING:
@@ -282,6 +297,28 @@ class Master:
                     self._stop(child, signal.SIGABRT, "heartbeat timeout", ABORT_GRACE)
                 elif self.crashes and now - child.ready_at > CRASH_WINDOW:
                     self.crashes = 0  # a worker has stayed up: the crash loop is over
+                if child.lifetime and child.age > child.lifetime and not child.recycle:
+                    child.recycle = f"max lifetime reached ({child.lifetime:.0f} s)"
+                    error_log.info("Worker %d: %s; replacing it", child.pid, child.recycle)
+        self._check_memory(now)
+
+    def _check_memory(self, now: float) -> None:
+        """--max-worker-memory: unique memory (USS) read every few seconds."""
+        limit = self.config.max_worker_memory * 1024 * 1024
+        if not limit or now - self.memory_checked < MEMORY_CHECK_EVERY:
+            return
+        self.memory_checked = now
+        for child in self._serving():
+            if child.life is not Life.READY or child.recycle:
+                continue
+            try:
+                with open(f"/proc/{child.pid}/smaps_rollup") as f:
+                    used = unique_memory(f.read())
+            except OSError:
+                continue  # not Linux, or the worker just exited
+            if used > limit:
+                child.recycle = f"unique memory {used >> 20} MiB over {limit >> 20} MiB"
+                error_log.info("Worker %d: %s; replacing it", child.pid, child.recycle)
 
     # -- signals -------------------------------------------------------------------------
 

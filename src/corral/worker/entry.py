@@ -12,6 +12,7 @@ import socket
 import sys
 from typing import Any
 
+from corral.apps import LoadedApp
 from corral.errors import CorralError, report_error
 from corral.worker.heartbeat import Heartbeat
 from corral.worker.server import serve
@@ -30,7 +31,12 @@ MASTER_SIGNALS = (
 )
 
 
-def run_worker(config: Any, sockets: list[socket.socket], heartbeat_fd: int) -> int:
+def run_worker(
+    config: Any,
+    sockets: list[socket.socket],
+    heartbeat_fd: int,
+    preloaded: LoadedApp | None = None,
+) -> int:
     """Serve until stopped; returns the process exit code (3: app load, 4: boot)."""
     signal.set_wakeup_fd(-1)
     for sig in MASTER_SIGNALS:
@@ -39,6 +45,6 @@ def run_worker(config: Any, sockets: list[socket.socket], heartbeat_fd: int) -> 
     # of every thread to stderr (the error log) before the process dies.
     faulthandler.enable(file=sys.stderr, all_threads=True)
     try:
-        return serve(config, sockets, Heartbeat(heartbeat_fd))
+        return serve(config, sockets, Heartbeat(heartbeat_fd), preloaded)
     except CorralError as err:  # the app cannot be loaded or started: say so once
         return report_error(err)

@@ -12,6 +12,7 @@ import os
 
 BEAT = b"."
 READY = b"R"  # the app is loaded, lifespan startup is done, accepting has begun
+RECYCLE = b"M"  # max requests reached: please start my replacement, then stop me
 INTERVAL = 1.0  # seconds between beats
 
 
@@ -25,6 +26,9 @@ class Heartbeat:
 
     def ready(self) -> None:
         self._write(READY)
+
+    def recycle(self) -> None:
+        self._write(RECYCLE)
 
     def beat(self, now: float) -> None:
         if now - self.last >= INTERVAL:

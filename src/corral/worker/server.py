@@ -10,16 +10,18 @@ Shutdown phases (graceful stop on SIGTERM/SIGINT):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import os
+import random
 import signal
 import socket
 import sys
 import time
 from typing import Any
 
-from corral.apps import load_app
+from corral.apps import LoadedApp, load_app
 from corral.gateway.asgi import ASGIGateway
 from corral.gateway.lifespan import Lifespan
 from corral.gateway.wsgi import WSGIGateway
@@ -42,11 +44,16 @@ class Phase(enum.Enum):
     STOPPED = "stopped"
 
 
-def serve(config: Any, sockets: list[socket.socket], heartbeat: Heartbeat | None = None) -> int:
+def serve(
+    config: Any,
+    sockets: list[socket.socket],
+    heartbeat: Heartbeat | None = None,
+    preloaded: LoadedApp | None = None,
+) -> int:
     """Run one worker on ``sockets`` until it is stopped; returns the exit code."""
     loop = _new_loop()
     asyncio.set_event_loop(loop)
-    worker = Worker(config, sockets, loop, heartbeat)
+    worker = Worker(config, sockets, loop, heartbeat, preloaded)
     try:
         code = loop.run_until_complete(worker.run())
     finally:
@@ -78,9 +85,18 @@ class Worker:
         sockets: list[socket.socket],
         loop: asyncio.AbstractEventLoop,
         heartbeat: Heartbeat | None = None,
+        preloaded: LoadedApp | None = None,
     ) -> None:
         self.config = config
         self.heartbeat = heartbeat
+        self.preloaded = preloaded
+        # --max-requests, with this worker's share of the jitter (as gunicorn does).
+        self.request_limit = (
+            config.max_requests + random.randint(0, config.max_requests_jitter)
+            if config.max_requests
+            else 0
+        )
+        self.recycle_asked = False
         self.sockets = sockets
         self.loop = loop
         self.phase = Phase.STARTING
@@ -92,10 +108,13 @@ class Worker:
         self.gateway: Any = None
         self.lifespan: Lifespan | None = None
         self.stuck_threads = 0  # WSGI app threads still busy when the worker stopped
+        self.quick = False  # INT/QUIT: no shutdown delay, no graceful wait
 
     async def run(self) -> int:
         config = self.config
-        loaded = load_app(config.app, factory=config.factory, interface=config.interface)
+        loaded = self.preloaded or load_app(
+            config.app, factory=config.factory, interface=config.interface
+        )
         keep_error_logger_enabled()
         self.loop.add_signal_handler(signal.SIGTERM, self.request_stop, signal.SIGTERM)
         for sig in (signal.SIGINT, signal.SIGQUIT):  # gunicorn's quick shutdown
@@ -117,6 +136,8 @@ class Worker:
             server_header=config.server_header,
             access_log=self.access.log if self.access else None,
         )
+        if config.health_path:
+            self.ctx.health_path = config.health_path.encode("latin-1")
         if not config.date_header:
             self.ctx.date.line = b""
             self.ctx.date.second = 1 << 62  # never refreshed
@@ -131,8 +152,28 @@ class Worker:
             self.heartbeat.ready()
         self._tick()
         await self.stop_requested
+        await self._shutdown_delay()
         await self._drain()
         return 0
+
+    async def _shutdown_delay(self) -> None:
+        """Phase (a): keep serving while the health path says 503, so load balancers
+        and Kubernetes take this server out of rotation before it stops accepting."""
+        assert self.ctx is not None
+        self.ctx.healthy = False
+        delay = self.config.shutdown_delay
+        if delay and not self.quick:
+            error_log.info("Shutdown phase 1: serving for %.1f s more, health path says 503", delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.all_closed), delay)
+
+    def _ask_for_recycling(self, served: int) -> None:
+        if not self.recycle_asked and self.heartbeat is not None:
+            self.recycle_asked = True
+            error_log.info(
+                "Worker %d served %d requests: asking to be replaced", os.getpid(), served
+            )
+            self.heartbeat.recycle()
 
     def reopen_logs(self) -> None:
         """USR1 (after log rotation): reopen the error log and the access log."""
@@ -143,6 +184,7 @@ class Worker:
     def quick_stop(self, sig: int) -> None:
         """INT/QUIT: close every connection now and exit (in-flight requests are cut)."""
         error_log.info("Received %s: quick stop", signal.Signals(sig).name)
+        self.quick = True
         if not self.stop_requested.done():
             self.stop_requested.set_result(None)
         self._close_all()
@@ -164,6 +206,8 @@ class Worker:
         ctx.now = now
         if self.heartbeat is not None:
             self.heartbeat.beat(now)
+            if self.request_limit and ctx.requests >= self.request_limit:
+                self._ask_for_recycling(ctx.requests)
         wall = time.time()
         ctx.date.refresh(wall)
         for conn in list(ctx.connections):
@@ -177,6 +221,7 @@ class Worker:
     async def _drain(self) -> None:
         assert self.ctx is not None
         self.phase = Phase.DRAINING
+        error_log.info("Shutdown phase 2: no new connections; finishing requests in flight")
         for acceptor in self.acceptors:
             acceptor.accept_ready()  # answer what already waits in the backlog
             acceptor.stop()
@@ -191,7 +236,9 @@ class Worker:
             await asyncio.wait_for(asyncio.shield(self.all_closed), timeout or None)
         except TimeoutError:
             error_log.warning(
-                "graceful timeout (%ss): closing %d connection(s)", timeout, len(ctx.connections)
+                "Shutdown phase 3: graceful timeout (%ss): closing %d connection(s)",
+                timeout,
+                len(ctx.connections),
             )
             self._close_all()
         await self._finish()
