@@ -72,6 +72,10 @@ SAMPLES: dict[str, tuple[str, str]] = {
     "max_worker_lifetime": ("3600", "7200"),
     "max_worker_lifetime_jitter": ("60", "120"),
     "max_worker_memory": ("512", "1024"),
+    "user": ("www-data", "1000"),
+    "group": ("www-data", "1000"),
+    "umask": ("022", "077"),
+    "pidfile": ("/run/one.pid", "/run/two.pid"),
 }
 
 

@@ -10,7 +10,7 @@ gets a warning instead (see ``Setting.ignorable``).
 from __future__ import annotations
 
 from corral.config.declaration import setting
-from corral.config.kinds import Bool, Float, Int, ListOf, NameOrId, Octal, Optional, Str
+from corral.config.kinds import Bool, Float, Int, ListOf, Optional, Str
 
 
 class LaterSettings:
@@ -88,40 +88,6 @@ class LaterSettings:
         gunicorn=True,
         supported=False,
         ignorable=False,
-    )
-    user: str | None = setting(
-        None,
-        Optional(NameOrId()),
-        "Switch worker processes to this user.",
-        flags=["-u", "--user"],
-        gunicorn=True,
-        supported=False,
-        ignorable=False,
-    )
-    group: str | None = setting(
-        None,
-        Optional(NameOrId()),
-        "Switch worker processes to this group.",
-        flags=["-g", "--group"],
-        gunicorn=True,
-        supported=False,
-        ignorable=False,
-    )
-    umask: int = setting(
-        0,
-        Octal(0o777),
-        "File mode creation mask of the server (octal).",
-        flags=["-m", "--umask"],
-        gunicorn=True,
-        supported=False,
-    )
-    pidfile: str | None = setting(
-        None,
-        Optional(Str("FILE")),
-        "Write the master's process id to this file.",
-        flags=["-p", "--pid"],
-        gunicorn=True,
-        supported=False,
     )
     daemon: bool = setting(
         False,

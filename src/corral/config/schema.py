@@ -18,6 +18,8 @@ from corral.config.kinds import (
     Float,
     Int,
     ListOf,
+    NameOrId,
+    Octal,
     Optional,
     Size,
     Str,
@@ -212,6 +214,35 @@ class ProcessSettings:
         "Replace a worker whose unique memory (USS, MiB) passes this (0 = never); pages "
         "shared after --preload do not count.",
         flags=["--max-worker-memory"],
+    )
+    user: str | None = setting(
+        None,
+        Optional(NameOrId()),
+        "Run worker processes as this user (name or uid); the master binds first.",
+        flags=["-u", "--user"],
+        gunicorn=True,
+    )
+    group: str | None = setting(
+        None,
+        Optional(NameOrId()),
+        "Run worker processes with this group (name or gid).",
+        flags=["-g", "--group"],
+        gunicorn=True,
+    )
+    umask: int = setting(
+        0,
+        Octal(0o777),
+        "Mask for the mode of unix socket files corral creates (octal, as gunicorn; "
+        "0 gives srwxrwxrwx).",
+        flags=["-m", "--umask"],
+        gunicorn=True,
+    )
+    pidfile: str | None = setting(
+        None,
+        Optional(Str("FILE")),
+        "Write the master's process id to this file.",
+        flags=["-p", "--pid"],
+        gunicorn=True,
     )
     loop: str = setting(
         "auto",

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
 from corral.apps import load_app
 from corral.config import apply_process_settings
 from corral.observe.logsetup import configure_logging
-from corral.supervisor.listeners import bind_all
+from corral.supervisor.listeners import Listener, bind_all
 from corral.supervisor.master import Master
+from corral.supervisor.process import PidFile, resolve_ids, set_title
+from corral.supervisor.systemd import Notifier, activation_fds
 
 error_log = logging.getLogger("corral.error")
 
@@ -28,15 +31,32 @@ def run(config: Any, reload_config: Callable[[], Any] | None = None) -> int:
     """
     configure_logging(config.errorlog, config.loglevel)
     apply_process_settings(config)
+    ids = resolve_ids(config.user, config.group)
+    notifier = Notifier(os.environ)
     preloaded = _preload(config) if config.preload_app else None
-    listeners = bind_all(list(config.bind), config.backlog)
+    listeners = _listeners(config)
+    pidfile = PidFile(config.pidfile)
     try:
+        pidfile.write()
         for listener in listeners:
             error_log.info("Listening at: %s", listener.url)  # gunicorn's wording
-        return Master(config, listeners, reload_config, preloaded).run()
+        set_title("master", config)
+        master = Master(config, listeners, reload_config, preloaded, ids=ids, notifier=notifier)
+        return master.run()
     finally:
         for listener in listeners:
             listener.close()
+        pidfile.remove()
+
+
+def _listeners(config: Any) -> list[Listener]:
+    """The configured listeners, plus sockets passed by systemd socket activation
+    (which replace the default 127.0.0.1:8000 when no listener was configured)."""
+    inherited = [f"fd://{fd}" for fd in activation_fds(os.environ, os.getpid())]
+    specs = list(config.bind)
+    if inherited and config.sources.get("bind") == "default":
+        specs = []
+    return bind_all(specs + inherited, config.backlog, config.umask)
 
 
 def _preload(config: Any) -> Any:

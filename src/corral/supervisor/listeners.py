@@ -34,12 +34,12 @@ class Listener:
                 os.unlink(self.unix_path)
 
 
-def bind_all(specs: list[str], backlog: int) -> list[Listener]:
+def bind_all(specs: list[str], backlog: int, umask: int = 0) -> list[Listener]:
     """Bind every listener or none: on failure, close the ones bound and raise BootError."""
     listeners: list[Listener] = []
     try:
         for spec in specs:
-            listeners.append(bind(spec, backlog))
+            listeners.append(bind(spec, backlog, umask))
     except BootError:
         for listener in listeners:
             listener.close()
@@ -47,13 +47,13 @@ def bind_all(specs: list[str], backlog: int) -> list[Listener]:
     return listeners
 
 
-def bind(spec: str, backlog: int) -> Listener:
+def bind(spec: str, backlog: int, umask: int = 0) -> Listener:
     """Create, bind and listen on one socket."""
     try:
         if spec.startswith("fd://"):
             return _from_fd(int(spec[5:]), spec)
         if spec.startswith("unix:"):
-            return _bind_unix(spec[5:], spec, backlog)
+            return _bind_unix(spec[5:], spec, backlog, umask)
         return _bind_tcp(spec, backlog)
     except OSError as exc:
         raise BootError(f"cannot listen on {spec}: {exc.strerror or exc}") from None
@@ -77,17 +77,20 @@ def _bind_tcp(spec: str, backlog: int) -> Listener:
     return Listener(sock, spec)
 
 
-def _bind_unix(path: str, spec: str, backlog: int) -> Listener:
+def _bind_unix(path: str, spec: str, backlog: int, umask: int) -> Listener:
     with contextlib.suppress(FileNotFoundError):
         if stat.S_ISSOCK(os.stat(path).st_mode):
             os.unlink(path)  # a stale socket from an earlier run
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_umask = os.umask(umask)  # the socket file's mode, as gunicorn's --umask
     try:
         sock.bind(path)
         sock.listen(backlog)
     except OSError:
         sock.close()
         raise
+    finally:
+        os.umask(old_umask)
     sock.setblocking(False)
     return Listener(sock, spec, unix_path=path)
 

@@ -38,6 +38,8 @@ from corral.supervisor.children import (
     unique_memory,
 )
 from corral.supervisor.listeners import Listener
+from corral.supervisor.process import drop_privileges, set_title
+from corral.supervisor.systemd import Notifier
 
 error_log = logging.getLogger("corral.error")
 
@@ -72,8 +74,13 @@ class Master:
         listeners: list[Listener],
         reload_config: Callable[[], Any] | None = None,
         preloaded: Any = None,
+        *,
+        ids: tuple[int | None, int | None] = (None, None),
+        notifier: Notifier | None = None,
     ) -> None:
         self.config = config
+        self.ids = ids  # (uid, gid) the workers switch to, from --user/--group
+        self.notifier = notifier or Notifier({})
         self.preloaded = preloaded  # the app imported by the master (--preload)
         self.memory_checked = 0.0
         self.listeners = listeners
@@ -145,6 +152,7 @@ class Master:
             error_log.info("Worker %d ready", child.pid)
             if self.phase is Phase.STARTING and self._ready_count() >= self.target:
                 self.phase = Phase.RUNNING
+                self.notifier.send(f"READY=1\nSTATUS=serving with {self.target} worker(s)")
 
     # -- workers ---------------------------------------------------------------------
 
@@ -208,6 +216,9 @@ class Master:
                 if child.pipe >= 0:
                     os.close(child.pipe)
             from corral.worker.entry import run_worker  # only ever imported in a worker
+
+            drop_privileges(*self.ids)
+            set_title("worker", self.config)
 
             sockets = [lst.sock for lst in self.listeners]
             code = run_worker(self.config, sockets, write_end, self.preloaded)
@@ -348,6 +359,8 @@ class Master:
                     self._kill(child, signal.SIGUSR1)
 
     def _shutdown(self, sig: int, reason: str, grace: float | None = None) -> None:
+        if self.phase is not Phase.STOPPING:
+            self.notifier.send(f"STOPPING=1\nSTATUS={reason}")
         self.phase = Phase.STOPPING
         for child in list(self.children.values()):
             if not child.stop_reason or sig != signal.SIGTERM:
@@ -366,6 +379,7 @@ class Master:
             self.target = self.config.workers
         self.generation += 1
         error_log.info("Received SIGHUP: replacing %d worker(s) one at a time", self.target)
+        self.notifier.send("STATUS=reloading: replacing workers one at a time")
 
 
 def _drain(fd: int) -> bytes:
