@@ -76,6 +76,7 @@ SAMPLES: dict[str, tuple[str, str]] = {
     "group": ("www-data", "1000"),
     "umask": ("022", "077"),
     "pidfile": ("/run/one.pid", "/run/two.pid"),
+    "request_timeout": ("30", "60"),
 }
 
 

@@ -10,7 +10,7 @@ gets a warning instead (see ``Setting.ignorable``).
 from __future__ import annotations
 
 from corral.config.declaration import setting
-from corral.config.kinds import Bool, Float, Int, ListOf, Optional, Str
+from corral.config.kinds import Bool, Int, ListOf, Optional, Str
 
 
 class LaterSettings:
@@ -29,13 +29,6 @@ class LaterSettings:
         Int(0),
         "Answer 503 beyond this many concurrent requests per worker (0 = unlimited).",
         flags=["--limit-concurrency"],
-        supported=False,
-    )
-    request_timeout: float = setting(
-        0.0,
-        Float(),
-        "Seconds an app may take to answer a request (0 = unlimited).",
-        flags=["--request-timeout"],
         supported=False,
     )
     reload: bool = setting(

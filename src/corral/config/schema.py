@@ -215,6 +215,13 @@ class ProcessSettings:
         "shared after --preload do not count.",
         flags=["--max-worker-memory"],
     )
+    request_timeout: float = setting(
+        0.0,
+        Float(),
+        "Seconds an app may take to answer a request: then 504 if nothing was sent, else the "
+        "connection is aborted; the request is abandoned and logged with its stack (0 = off).",
+        flags=["--request-timeout"],
+    )
     user: str | None = setting(
         None,
         Optional(NameOrId()),

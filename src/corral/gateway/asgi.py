@@ -45,7 +45,9 @@ class ASGIGateway:
     def start(self, exchange: Any) -> None:
         # The worker cancels what is left at shutdown via asyncio.all_tasks(),
         # so tasks are not tracked here (that cost a set and a callback each).
-        self.loop.create_task(HTTPCycle(exchange).run(self.app, self.scope(exchange)))
+        exchange.job = self.loop.create_task(
+            HTTPCycle(exchange).run(self.app, self.scope(exchange))
+        )
 
     def scope(self, exchange: Any) -> dict[str, Any]:
         """The ``http`` connection scope for an exchange."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import threading
 from asyncio.events import _get_running_loop, _set_running_loop
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -238,6 +239,7 @@ class WSGIGateway:
         self.busy -= 1
 
     def _run_threaded(self, exchange: Any, stream: Any, length: int | None) -> None:
+        exchange.job = threading.get_ident()  # for --request-timeout's stack dump
         call = partial(_call_in_loop, self.loop)
         writer = partial(call, _write_and_drain, exchange)
         start_response = StartResponse(exchange, writer)

@@ -34,6 +34,7 @@ from corral.errors import (
 from corral.http1.body import BodyBuffer
 from corral.http1.context import H1Context, error_log
 from corral.http1.exchange import H1Exchange
+from corral.http1.timeouts import abandon
 from corral.observe.health import HEADERS as HEALTH_HEADERS
 from corral.observe.health import health_answer
 
@@ -311,6 +312,8 @@ class H1Connection(asyncio.Protocol):
         ctx = self.ctx
         if ctx.access_log is not None:
             exchange.start_time = self.loop.time()
+        if self.limits.request_timeout:
+            self.deadline = ctx.now + self.limits.request_timeout
         if ctx.health_path is not None and exchange.path == ctx.health_path:
             status, body = health_answer(ctx.healthy)
             exchange.start_response(status, HEALTH_HEADERS)
@@ -421,6 +424,9 @@ class H1Connection(asyncio.Protocol):
             self.reject(RequestTimeout("request head not received in time"))
         elif self.state is IDLE:
             self._close()  # first-byte or keep-alive timeout: a plain close
+        elif self.state is BUSY and self.current is not None:
+            self.deadline = 0.0
+            abandon(self.current, self.limits.request_timeout)
 
     def close_when_idle(self, now: float, grace: float) -> None:
         """Graceful stop: close the connection once it has been idle for ``grace``.

@@ -39,6 +39,7 @@ class H1Limits:
         "request_fields",
         "request_head",
         "request_line",
+        "request_timeout",
     )
 
     def __init__(self, config: Any) -> None:
@@ -54,6 +55,7 @@ class H1Limits:
         self.header_timeout: float = config.header_timeout
         self.first_byte_timeout: float = config.first_byte_timeout
         self.keepalive: float = config.keepalive
+        self.request_timeout: float = config.request_timeout
 
 
 class H1Context:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from corral.gateway.response import EncodedHeaders
 from corral.http1.body import NO_BODY
@@ -46,6 +46,7 @@ class H1Exchange:
         "has_body",
         "headers",
         "http_version",
+        "job",
         "keep_alive",
         "method",
         "on_body_over",
@@ -103,6 +104,9 @@ class H1Exchange:
         # (threshold, callback): called once when the received body passes the threshold.
         self.on_body_over: tuple[int, Callable[[], None]] | None = None
         self.on_writable: Callable[[], None] | None = None
+        # What runs the app for this request, set by the gateway (an asyncio task,
+        # or a thread id): for --request-timeout to cancel it and log its stack.
+        self.job: Any = None
         self._continue_sent = False
         self._framing = 0  # 0: content-length, 1: chunked, 2: close-delimited, 3: no body
         self._remaining = 0
