@@ -77,6 +77,7 @@ SAMPLES: dict[str, tuple[str, str]] = {
     "umask": ("022", "077"),
     "pidfile": ("/run/one.pid", "/run/two.pid"),
     "request_timeout": ("30", "60"),
+    "reuse_port": ("true", "false"),
 }
 
 
@@ -454,8 +455,8 @@ def test_forwarded_allow_ips_env_is_ignored_with_a_warning(tmp_path: Path) -> No
         (["--limit-request-body", "10X"], "bad value '10X' for limit_request_body"),
         (["--workers"], "argument -w/--workers: expected one argument"),
         (
-            ["--reuse-port"],
-            "setting 'reuse_port' (command line --reuse-port) is not supported yet",
+            ["--reload"],
+            "setting 'reload' (command line --reload) is not supported yet",
         ),
         (
             ["--ssl-certfile", "c.pem"],
@@ -615,7 +616,7 @@ def test_print_config_shows_values_and_sources(tmp_path: Path) -> None:
     assert by_name["keepalive"].endswith("# env CORRAL_KEEPALIVE")
     assert by_name["threads"].endswith(f"# {tmp_path / 'corral.toml'}")
     assert by_name["host"].startswith("# host = unset")
-    assert by_name["reuse_port"].endswith("# default, not supported yet")
+    assert by_name["daemon"].endswith("# default, not supported yet")
 
 
 def test_print_config_output_is_toml_that_loads_back(tmp_path: Path) -> None:

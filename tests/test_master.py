@@ -241,3 +241,23 @@ def test_preload_imports_the_app_once_in_the_master(start_server, tmp_path: Path
     worker_pids(server, 2)
     assert wait_for(lambda: len(record.read_text().splitlines()) == 2)
     assert f"imported in {server.proc.pid}" not in record.read_text()
+
+
+def test_reuse_port_gives_each_worker_its_own_socket(start_server):
+    server = start_server("wsgi_apps:block_loop", "-w", "2", "--reuse-port")
+    pids = worker_pids(server, 2)
+    # The kernel spreads new connections over the workers' own sockets.
+    seen = {int(get(server)[1]) for _ in range(60)}
+    assert seen == pids
+    for pid in pids:
+        sockets = [
+            link for link in Path(f"/proc/{pid}/fd").iterdir()
+            if "socket:" in str(link.readlink())
+        ]
+        assert sockets
+    with Load(server, clients=2) as load:
+        time.sleep(0.3)
+        server.signal(signal.SIGHUP)
+        assert wait_for(lambda: server.output.count("(replaced)") >= 2, 30)
+    # Connections queued on a closing worker's own socket can be lost (see docs).
+    assert load.ok > 50 and len(load.failed) <= 10, load.failed

@@ -39,14 +39,6 @@ class LaterSettings:
         gunicorn=True,
         supported=False,
     )
-    reuse_port: bool = setting(
-        False,
-        Bool(),
-        "Set SO_REUSEPORT on listeners.",
-        flags=["--reuse-port"],
-        gunicorn=True,
-        supported=False,
-    )
     proxy_headers: bool = setting(
         True,
         Bool(),

@@ -215,6 +215,14 @@ class ProcessSettings:
         "shared after --preload do not count.",
         flags=["--max-worker-memory"],
     )
+    reuse_port: bool = setting(
+        False,
+        Bool(),
+        "Give each worker its own SO_REUSEPORT socket on TCP listeners instead of one shared "
+        "socket (the kernel then spreads connections evenly; see docs/operations.md).",
+        flags=["--reuse-port"],
+        gunicorn=True,
+    )
     request_timeout: float = setting(
         0.0,
         Float(),

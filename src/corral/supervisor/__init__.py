@@ -56,7 +56,7 @@ def _listeners(config: Any) -> list[Listener]:
     specs = list(config.bind)
     if inherited and config.sources.get("bind") == "default":
         specs = []
-    return bind_all(specs + inherited, config.backlog, config.umask)
+    return bind_all(specs + inherited, config.backlog, config.umask, config.reuse_port)
 
 
 def _preload(config: Any) -> Any:

@@ -217,10 +217,11 @@ class Master:
                     os.close(child.pipe)
             from corral.worker.entry import run_worker  # only ever imported in a worker
 
+            # Own SO_REUSEPORT sockets are made before dropping privileges: every
+            # socket of a reuse-port group must belong to the same user.
+            sockets = [lst.worker_socket(self.config.backlog) for lst in self.listeners]
             drop_privileges(*self.ids)
             set_title("worker", self.config)
-
-            sockets = [lst.sock for lst in self.listeners]
             code = run_worker(self.config, sockets, write_end, self.preloaded)
         except BaseException:
             traceback.print_exc()
