@@ -261,3 +261,35 @@ def test_reuse_port_gives_each_worker_its_own_socket(start_server):
         assert wait_for(lambda: server.output.count("(replaced)") >= 2, 30)
     # Connections queued on a closing worker's own socket can be lost (see docs).
     assert load.ok > 50 and len(load.failed) <= 10, load.failed
+
+
+def test_usr2_starts_a_new_master_on_the_same_sockets(start_server, tmp_path: Path):
+    import os
+    import re
+
+    pidfile = tmp_path / "corral.pid"
+    server = start_server("wsgi_apps:block_loop", "-w", "2", "--pid", str(pidfile))
+    old_workers = worker_pids(server, 2)
+    new_master = 0
+    try:
+        with Load(server, clients=4) as load:
+            time.sleep(0.3)
+            server.signal(signal.SIGUSR2)
+            assert wait_for(lambda: "started a new master" in server.output)
+            new_master = int(re.search(r"started a new master \((\d+)\)", server.output)[1])
+            # The new master's workers are ready once it says so on the shared stderr.
+            assert wait_for(lambda: pidfile.exists() and
+                            pidfile.read_text().strip() == str(new_master), 20)
+            assert wait_for(lambda: len(children(new_master)) == 2, 20)
+            assert (tmp_path / "corral.pid.oldbin").read_text().strip() == str(server.proc.pid)
+            server.signal(signal.SIGTERM)  # the old master drains and leaves
+            assert server.wait(30) == 0
+            time.sleep(0.5)
+        assert load.failed == [], load.failed
+        # Now only the new master's workers answer, on the same port.
+        seen = {int(get(server)[1]) for _ in range(30)}
+        assert seen <= children(new_master) and not (seen & old_workers)
+    finally:
+        if new_master:
+            os.kill(new_master, signal.SIGTERM)
+            assert wait_for(lambda: not Path(f"/proc/{new_master}").exists(), 30)

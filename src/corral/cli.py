@@ -74,7 +74,7 @@ def _main(argv: list[str]) -> int:
     from corral.supervisor import run  # the master; it imports worker code only in children
 
     cwd = Path.cwd()
-    return run(config, lambda: load_config(argv, os.environ, cwd))
+    return run(config, lambda: load_config(argv, os.environ, cwd), argv=argv)
 
 
 def _check_config(config: Config) -> int:

@@ -15,19 +15,25 @@ from typing import Any
 from corral.apps import load_app
 from corral.config import apply_process_settings
 from corral.observe.logsetup import configure_logging
-from corral.supervisor.listeners import Listener, bind_all
+from corral.supervisor.listeners import Listener, bind_all, inherited_listeners
 from corral.supervisor.master import Master
 from corral.supervisor.process import PidFile, resolve_ids, set_title
 from corral.supervisor.systemd import Notifier, activation_fds
+from corral.supervisor.upgrade import Upgrade
 
 error_log = logging.getLogger("corral.error")
 
 
-def run(config: Any, reload_config: Callable[[], Any] | None = None) -> int:
+def run(
+    config: Any,
+    reload_config: Callable[[], Any] | None = None,
+    argv: list[str] | None = None,
+) -> int:
     """Serve ``config.app`` until stopped; returns the process exit code.
 
     ``reload_config`` re-reads the settings on SIGHUP (the CLI passes one that
     reads the same sources again); without it a reload keeps the settings.
+    ``argv`` (the command line) lets USR2 start a new master the same way.
     """
     configure_logging(config.errorlog, config.loglevel)
     apply_process_settings(config)
@@ -41,7 +47,15 @@ def run(config: Any, reload_config: Callable[[], Any] | None = None) -> int:
         for listener in listeners:
             error_log.info("Listening at: %s", listener.url)  # gunicorn's wording
         set_title("master", config)
-        master = Master(config, listeners, reload_config, preloaded, ids=ids, notifier=notifier)
+        master = Master(
+            config,
+            listeners,
+            reload_config,
+            preloaded,
+            ids=ids,
+            notifier=notifier,
+            upgrade=Upgrade(argv, listeners, pidfile) if argv is not None else None,
+        )
         return master.run()
     finally:
         for listener in listeners:
@@ -50,13 +64,27 @@ def run(config: Any, reload_config: Callable[[], Any] | None = None) -> int:
 
 
 def _listeners(config: Any) -> list[Listener]:
-    """The configured listeners, plus sockets passed by systemd socket activation
-    (which replace the default 127.0.0.1:8000 when no listener was configured)."""
-    inherited = [f"fd://{fd}" for fd in activation_fds(os.environ, os.getpid())]
+    """The configured listeners, reusing sockets passed by systemd socket activation or
+    by an old master (USR2) for the addresses they hold. Passed sockets that match no
+    configured address are served too, and replace the default 127.0.0.1:8000."""
+    inherited = inherited_listeners(activation_fds(os.environ, os.getpid()))
     specs = list(config.bind)
     if inherited and config.sources.get("bind") == "default":
         specs = []
-    return bind_all(specs + inherited, config.backlog, config.umask, config.reuse_port)
+    to_bind = [spec for spec in specs if not _take_match(spec, inherited)]
+    bound = bind_all(to_bind, config.backlog, config.umask, config.reuse_port)
+    return [*inherited.values(), *bound]
+
+
+def _take_match(spec: str, inherited: dict[str, Listener]) -> bool:
+    """Use (and count as taken) a passed socket that already holds ``spec``'s address;
+    a configured port 0 matches the port the old master got for it."""
+    host, _, port = spec.rpartition(":")
+    for address in inherited:
+        if address == spec or (port == "0" and address.rpartition(":")[0] == host):
+            inherited[address].taken = True
+            return True
+    return False
 
 
 def _preload(config: Any) -> Any:

@@ -27,6 +27,7 @@ class Listener:
         # With --reuse-port the master's socket only holds the address (bound, not
         # listening): each worker listens on a socket of its own (worker_socket).
         self.reuse_port = reuse_port
+        self.taken = False  # an inherited socket matched to a configured address
 
     def worker_socket(self, backlog: int) -> socket.socket:
         """The socket a worker accepts on: the shared one, or its own SO_REUSEPORT one."""
@@ -121,6 +122,22 @@ def _bind_unix(path: str, spec: str, backlog: int, umask: int) -> Listener:
         os.umask(old_umask)
     sock.setblocking(False)
     return Listener(sock, spec, unix_path=path)
+
+
+def inherited_listeners(fds: list[int]) -> dict[str, Listener]:
+    """Listeners for passed descriptors, by the canonical address each one holds."""
+    found: dict[str, Listener] = {}
+    for fd in fds:
+        listener = _from_fd(fd, f"fd://{fd}")
+        found[_address_of(listener.sock)] = listener
+    return found
+
+
+def _address_of(sock: socket.socket) -> str:
+    if sock.family == socket.AF_UNIX:
+        return f"unix:{sock.getsockname()}"
+    host, port = sock.getsockname()[:2]
+    return f"[{host}]:{port}" if sock.family == socket.AF_INET6 else f"{host}:{port}"
 
 
 def _from_fd(fd: int, spec: str) -> Listener:

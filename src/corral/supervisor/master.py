@@ -40,6 +40,7 @@ from corral.supervisor.children import (
 from corral.supervisor.listeners import Listener
 from corral.supervisor.process import drop_privileges, set_title
 from corral.supervisor.systemd import Notifier
+from corral.supervisor.upgrade import Upgrade
 
 error_log = logging.getLogger("corral.error")
 
@@ -52,6 +53,7 @@ HANDLED = (
     signal.SIGTTIN,
     signal.SIGTTOU,
     signal.SIGUSR1,
+    signal.SIGUSR2,
 )
 KILL_GRACE = 5.0  # after the graceful timeout, before SIGKILL
 ABORT_GRACE = 2.0  # after SIGABRT (stack dump), before SIGKILL
@@ -77,7 +79,9 @@ class Master:
         *,
         ids: tuple[int | None, int | None] = (None, None),
         notifier: Notifier | None = None,
+        upgrade: Upgrade | None = None,
     ) -> None:
+        self.upgrade = upgrade
         self.config = config
         self.ids = ids  # (uid, gid) the workers switch to, from --user/--group
         self.notifier = notifier or Notifier({})
@@ -354,10 +358,24 @@ class Master:
             elif sig == signal.SIGTTOU:
                 self.target = max(1, self.target - 1)
                 error_log.info("Received SIGTTOU: %d worker(s)", self.target)
+            elif sig == signal.SIGUSR2:
+                self._start_new_master()
             elif sig == signal.SIGUSR1:
                 reopen_error_log()
                 for child in self._serving():
                     self._kill(child, signal.SIGUSR1)
+
+    def _start_new_master(self) -> None:
+        if self.upgrade is None:
+            error_log.error("Received SIGUSR2: no command line to start a new master from")
+        elif self.phase is not Phase.STOPPING and not self.upgrade.pid:
+            pid = self.upgrade.start()
+            error_log.info(
+                "Received SIGUSR2: started a new master (%d) on the same sockets; send TERM "
+                "to this one (%d) once it serves",
+                pid,
+                os.getpid(),
+            )
 
     def _shutdown(self, sig: int, reason: str, grace: float | None = None) -> None:
         if self.phase is not Phase.STOPPING:

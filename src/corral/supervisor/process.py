@@ -54,6 +54,15 @@ class PidFile:
         except OSError as exc:
             raise ConfigError(f"--pid {self.path}: {exc.strerror}") from None
 
+    def move_aside(self) -> None:
+        """USR2: the file becomes ``FILE.oldbin`` (gunicorn's name) for the new master."""
+        if self.path is None:
+            return
+        old = self.path.with_name(self.path.name + ".oldbin")
+        with contextlib.suppress(OSError):
+            self.path.replace(old)
+            self.path = old
+
     def remove(self) -> None:
         if self.path is None:
             return
