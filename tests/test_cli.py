@@ -66,6 +66,8 @@ def test_print_config_warns_about_ignored_gunicorn_settings(tmp_path: Path) -> N
             worker_class = "uvicorn.workers.UvicornWorker"
             def on_starting(server):
                 pass
+            def dirty_post_fork(server, worker):
+                pass
             """)
     )
     result = run_corral("-c", "gunicorn.conf.py", "--print-config", cwd=tmp_path)
@@ -75,8 +77,8 @@ def test_print_config_warns_about_ignored_gunicorn_settings(tmp_path: Path) -> N
     assert lines(result.stderr) == [
         f"corral: warning: {conf}: ignoring worker_class: corral serves WSGI and ASGI apps "
         "itself; --interface forces one",
-        f"corral: warning: {conf}: ignoring on_starting: corral does not have this gunicorn "
-        "setting",
+        f"corral: warning: {conf}: ignoring dirty_post_fork: corral does not have this "
+        "gunicorn setting",
     ]
 
 

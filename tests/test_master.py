@@ -87,7 +87,7 @@ def test_workers_serve_and_term_stops_them_all(start_server):
     assert seen <= pids and seen
     server.signal(signal.SIGTERM)
     assert server.wait(20) == 0
-    assert "Master" in server.output and "stopped" in server.output
+    assert server.wait_output("Master") and server.wait_output("stopped")
 
 
 def test_killed_worker_is_replaced_and_the_others_keep_serving(start_server):
@@ -104,8 +104,8 @@ def test_killed_worker_is_replaced_and_the_others_keep_serving(start_server):
     # Only requests the killed worker had in flight can fail (at most one per client).
     assert len(load.failed) <= 4, load.failed
     assert load.ok > 50
-    assert f"Worker {victim} killed by SIGKILL" in server.output
-    assert "out-of-memory" in server.output  # SIGKILL the master did not send
+    assert server.wait_output(f"Worker {victim} killed by SIGKILL")
+    assert server.wait_output("out-of-memory")  # SIGKILL the master did not send
     assert victim not in children(server.proc.pid)
 
 
@@ -144,7 +144,7 @@ def test_a_blocked_worker_is_detected_dumped_and_replaced(start_server):
         lambda: victim not in children(server.proc.pid) and len(children(server.proc.pid)) == 1, 20
     )
     # faulthandler's dump of the stuck worker names the app's frame.
-    assert "block_loop" in server.output and "Current thread" in server.output
+    assert server.wait_output("block_loop") and server.wait_output("Current thread")
     assert wait_for(lambda: server.output.count(" ready") >= 2, 20)
     status, body = get(server)
     assert status == 200 and int(body) != victim
@@ -192,7 +192,7 @@ def test_term_within_the_shutdown_delay_loses_no_request(start_server):
         assert load.ok > ok_before
     assert load.failed == []
     assert server.wait(30) == 0
-    assert "Shutdown phase 2" in server.output
+    assert server.wait_output("Shutdown phase 2")
 
 
 def test_max_requests_recycles_new_before_old_without_failures(start_server):
@@ -207,7 +207,7 @@ def test_max_requests_recycles_new_before_old_without_failures(start_server):
         ), server.output
         time.sleep(0.3)
     assert load.failed == []
-    assert "served" in server.output and "asking to be replaced" in server.output
+    assert server.wait_output("asking to be replaced")
     # (The replacement soon reaches its own limit under this load: no count is asserted.)
 
 
@@ -217,7 +217,7 @@ def test_max_worker_lifetime_and_memory_recycle_workers(start_server):
     assert wait_for(
         lambda: first not in children(server.proc.pid) and len(children(server.proc.pid)) == 1, 20
     ), server.output
-    assert "max lifetime reached" in server.output
+    assert server.wait_output("max lifetime reached")
     server.stop()
     server = start_server("wsgi_apps:block_loop", "--max-worker-memory", "1")
     (first,) = worker_pids(server, 1)
@@ -251,8 +251,7 @@ def test_reuse_port_gives_each_worker_its_own_socket(start_server):
     assert seen == pids
     for pid in pids:
         sockets = [
-            link for link in Path(f"/proc/{pid}/fd").iterdir()
-            if "socket:" in str(link.readlink())
+            link for link in Path(f"/proc/{pid}/fd").iterdir() if "socket:" in str(link.readlink())
         ]
         assert sockets
     with Load(server, clients=2) as load:
@@ -278,8 +277,9 @@ def test_usr2_starts_a_new_master_on_the_same_sockets(start_server, tmp_path: Pa
             assert wait_for(lambda: "started a new master" in server.output)
             new_master = int(re.search(r"started a new master \((\d+)\)", server.output)[1])
             # The new master's workers are ready once it says so on the shared stderr.
-            assert wait_for(lambda: pidfile.exists() and
-                            pidfile.read_text().strip() == str(new_master), 20)
+            assert wait_for(
+                lambda: pidfile.exists() and pidfile.read_text().strip() == str(new_master), 20
+            )
             assert wait_for(lambda: len(children(new_master)) == 2, 20)
             assert (tmp_path / "corral.pid.oldbin").read_text().strip() == str(server.proc.pid)
             server.signal(signal.SIGTERM)  # the old master drains and leaves

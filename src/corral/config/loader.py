@@ -46,6 +46,8 @@ class Config(Settings):
     #: Problems worth telling the user that did not stop loading (ignored
     #: gunicorn settings in a Python config file...). The CLI prints them.
     warnings: list[str]
+    #: Server hooks (gunicorn's names) defined in a Python config file.
+    hooks: dict[str, Any]
 
     def __init__(self, **settings: Any) -> None:
         assignments = []
@@ -55,6 +57,7 @@ class Config(Settings):
                 raise ConfigError(f"unknown setting {key!r} ({PYTHON_SOURCE}){hint}")
             assignments.append(Assignment(key, value, PYTHON_SOURCE, RANK_COMMAND_LINE, key))
         _populate(self, assignments, port_env=None, cwd=Path(os.getcwd()), warnings=[])
+        self.hooks = {}
 
     @classmethod
     def _from_assignments(
@@ -67,6 +70,7 @@ class Config(Settings):
     ) -> Config:
         config = cls.__new__(cls)
         _populate(config, assignments, port_env=port_env, cwd=cwd, warnings=warnings)
+        config.hooks = {}
         return config
 
     def as_dict(self) -> dict[str, Any]:
@@ -90,14 +94,18 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str], cwd: Path) -> C
     found = find_config_file(command_line.config_file or environ.get(CONFIG_ENV), cwd)
     assignments: list[Assignment] = []
     warnings: list[str] = []
+    hooks: dict[str, Any] = {}
     if found is not None:
         file_settings = read_config_file(*found)
         assignments += file_settings.assignments
         warnings += file_settings.warnings
+        hooks = file_settings.hooks
     assignments += read_env(environ)
     assignments += command_line.assignments
     port_env = environ.get("PORT", "").strip() or None
-    return Config._from_assignments(assignments, port_env=port_env, cwd=cwd, warnings=warnings)
+    config = Config._from_assignments(assignments, port_env=port_env, cwd=cwd, warnings=warnings)
+    config.hooks = hooks
+    return config
 
 
 def _populate(

@@ -16,8 +16,8 @@ import builtins
 import inspect
 import tomllib
 import traceback
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from corral.config.suggest import (
     did_you_mean,
 )
 from corral.errors import ConfigError
+from corral.hooks import HOOK_NAMES
 
 RANK_FILE = 1
 RANK_ENV = 2
@@ -69,6 +70,7 @@ class FileSettings:
 
     assignments: list[Assignment]
     warnings: list[str]
+    hooks: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
 
 def find_config_file(explicit: str | None, cwd: Path) -> tuple[Path, str | None] | None:
@@ -154,6 +156,8 @@ def read_python(path: Path) -> FileSettings:
             name, value = "access_log", False
         if name is not None:
             found.assignments.append(Assignment(name, value, source, RANK_FILE, key, lenient=True))
+        elif key in HOOK_NAMES and callable(value):
+            found.hooks[key] = value
         elif key in GUNICORN_ONLY:
             hint = HINTS.get(key, "corral does not have this gunicorn setting")
             found.warnings.append(f"{source}: ignoring {key}: {hint}")

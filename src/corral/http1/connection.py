@@ -314,6 +314,8 @@ class H1Connection(asyncio.Protocol):
             exchange.start_time = self.loop.time()
         if self.limits.request_timeout:
             self.deadline = ctx.now + self.limits.request_timeout
+        if ctx.on_request is not None:
+            ctx.on_request(exchange)
         if ctx.health_path is not None and exchange.path == ctx.health_path:
             status, body = health_answer(ctx.healthy)
             exchange.start_response(status, HEALTH_HEADERS)
@@ -344,6 +346,8 @@ class H1Connection(asyncio.Protocol):
         ctx.requests += 1
         if ctx.access_log is not None:
             ctx.access_log(exchange)
+        if ctx.on_response is not None:
+            ctx.on_response(exchange)
         if exchange is not self.current:
             return
         if not exchange.keep_alive or self._upgrade:

@@ -73,6 +73,8 @@ class H1Context:
         "loop",
         "now",
         "on_idle",
+        "on_request",
+        "on_response",
         "requests",
         "server_line",
     )
@@ -97,5 +99,8 @@ class H1Context:
         self.draining = False
         self.health_path: bytes | None = None  # answered by corral itself, before the app
         self.requests = 0  # responses completed (for --max-requests)
+        # pre_request/post_request hooks of a gunicorn-style config, when defined.
+        self.on_request: Callable[[H1Exchange], None] | None = None
+        self.on_response: Callable[[H1Exchange], None] | None = None
         self.healthy = True  # False from the start of a shutdown (the health path says 503)
         self.on_idle: Callable[[], None] | None = None  # worker: "a connection went idle"

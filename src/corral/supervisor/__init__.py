@@ -14,6 +14,8 @@ from typing import Any
 
 from corral.apps import load_app
 from corral.config import apply_process_settings
+from corral.hooks import HookServer
+from corral.hooks import call as call_hook
 from corral.observe.logsetup import configure_logging
 from corral.supervisor.listeners import Listener, bind_all, inherited_listeners
 from corral.supervisor.master import Master
@@ -36,6 +38,7 @@ def run(
     ``argv`` (the command line) lets USR2 start a new master the same way.
     """
     configure_logging(config.errorlog, config.loglevel)
+    call_hook(getattr(config, "hooks", {}), "on_starting", HookServer(config))
     apply_process_settings(config)
     ids = resolve_ids(config.user, config.group)
     notifier = Notifier(os.environ)

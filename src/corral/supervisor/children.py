@@ -44,6 +44,7 @@ class Child:
     signals_sent: set[int] = field(default_factory=set)
     recycle: str = ""  # why it should be replaced (new before old) while it still serves
     lifetime: float = 0.0  # --max-worker-lifetime with this worker's jitter (0: none)
+    number: int = 0  # spawn sequence number: gunicorn's worker.age
 
     @property
     def age(self) -> float:

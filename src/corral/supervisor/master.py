@@ -26,6 +26,8 @@ from collections.abc import Callable
 from typing import Any
 
 from corral.errors import CorralError
+from corral.hooks import HookServer, HookWorker
+from corral.hooks import call as call_hook
 from corral.observe.logsetup import reopen_error_log
 from corral.supervisor.children import (
     CRASH_WINDOW,
@@ -82,6 +84,9 @@ class Master:
         upgrade: Upgrade | None = None,
     ) -> None:
         self.upgrade = upgrade
+        self.hooks = getattr(config, "hooks", {})
+        self.hook_server = HookServer(config)
+        self.spawned = 0  # workers forked so far: gunicorn's worker.age
         self.config = config
         self.ids = ids  # (uid, gid) the workers switch to, from --user/--group
         self.notifier = notifier or Notifier({})
@@ -121,6 +126,7 @@ class Master:
                 signal.signal(sig, handler)
             os.close(self.wakeup_r)
             os.close(self.wakeup_w)
+        call_hook(self.hooks, "on_exit", self.hook_server)
         error_log.info("Master %d stopped", os.getpid())
         return self.exit_code
 
@@ -157,6 +163,7 @@ class Master:
             if self.phase is Phase.STARTING and self._ready_count() >= self.target:
                 self.phase = Phase.RUNNING
                 self.notifier.send(f"READY=1\nSTATUS=serving with {self.target} worker(s)")
+                call_hook(self.hooks, "when_ready", self.hook_server)
 
     # -- workers ---------------------------------------------------------------------
 
@@ -198,20 +205,24 @@ class Master:
 
     def _spawn(self) -> None:
         read_end, write_end = os.pipe()
+        self.spawned += 1
+        hook_worker = HookWorker(self.spawned, 0, self.config)
+        call_hook(self.hooks, "pre_fork", self.hook_server, hook_worker)
         pid = os.fork()
         if pid == 0:
-            self._become_worker(read_end, write_end)
+            hook_worker.pid = os.getpid()
+            self._become_worker(read_end, write_end, hook_worker)
         os.close(write_end)
         os.set_blocking(read_end, False)
         now = time.monotonic()
-        child = Child(pid, read_end, now, self.generation, last_beat=now)
+        child = Child(pid, read_end, now, self.generation, last_beat=now, number=self.spawned)
         if self.config.max_worker_lifetime:
             jitter = random.uniform(0, self.config.max_worker_lifetime_jitter)
             child.lifetime = self.config.max_worker_lifetime + jitter
         self.children[pid] = child
         error_log.info("Booting worker %d", pid)
 
-    def _become_worker(self, read_end: int, write_end: int) -> None:
+    def _become_worker(self, read_end: int, write_end: int, hook_worker: HookWorker) -> None:
         """In the forked child: drop the master's descriptors and run the worker."""
         code = 1
         try:
@@ -226,7 +237,8 @@ class Master:
             sockets = [lst.worker_socket(self.config.backlog) for lst in self.listeners]
             drop_privileges(*self.ids)
             set_title("worker", self.config)
-            code = run_worker(self.config, sockets, write_end, self.preloaded)
+            call_hook(self.hooks, "post_fork", self.hook_server, hook_worker)
+            code = run_worker(self.config, sockets, write_end, self.preloaded, hook_worker)
         except BaseException:
             traceback.print_exc()
         finally:
@@ -265,6 +277,8 @@ class Master:
 
     def _on_exit(self, child: Child, status: int) -> None:
         how = describe_exit(status, child)
+        worker = HookWorker(child.number, child.pid, self.config)
+        call_hook(self.hooks, "child_exit", self.hook_server, worker)
         now = time.monotonic()
         if (child.stop_reason and child.stop_reason != "heartbeat timeout") or child.recycle:
             error_log.info("Worker %d %s", child.pid, how)
@@ -397,6 +411,9 @@ class Master:
                 return
             self.target = self.config.workers
         self.generation += 1
+        self.hooks = getattr(self.config, "hooks", {})
+        self.hook_server.cfg = self.config
+        call_hook(self.hooks, "on_reload", self.hook_server)
         error_log.info("Received SIGHUP: replacing %d worker(s) one at a time", self.target)
         self.notifier.send("STATUS=reloading: replacing workers one at a time")
 

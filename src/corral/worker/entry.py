@@ -36,6 +36,7 @@ def run_worker(
     sockets: list[socket.socket],
     heartbeat_fd: int,
     preloaded: LoadedApp | None = None,
+    hook_worker: Any = None,
 ) -> int:
     """Serve until stopped; returns the process exit code (3: app load, 4: boot)."""
     signal.set_wakeup_fd(-1)
@@ -45,6 +46,6 @@ def run_worker(
     # of every thread to stderr (the error log) before the process dies.
     faulthandler.enable(file=sys.stderr, all_threads=True)
     try:
-        return serve(config, sockets, Heartbeat(heartbeat_fd), preloaded)
+        return serve(config, sockets, Heartbeat(heartbeat_fd), preloaded, hook_worker)
     except CorralError as err:  # the app cannot be loaded or started: say so once
         return report_error(err)

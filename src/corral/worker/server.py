@@ -25,6 +25,8 @@ from corral.apps import LoadedApp, load_app
 from corral.gateway.asgi import ASGIGateway
 from corral.gateway.lifespan import Lifespan
 from corral.gateway.wsgi import WSGIGateway
+from corral.hooks import HookRequest, HookResponse, HookServer, HookWorker
+from corral.hooks import call as call_hook
 from corral.http1.connection import H1Connection
 from corral.http1.context import H1Context, H1Limits
 from corral.observe.logsetup import keep_error_logger_enabled, reopen_error_log
@@ -49,11 +51,14 @@ def serve(
     sockets: list[socket.socket],
     heartbeat: Heartbeat | None = None,
     preloaded: LoadedApp | None = None,
+    hook_worker: HookWorker | None = None,
 ) -> int:
     """Run one worker on ``sockets`` until it is stopped; returns the exit code."""
     loop = _new_loop()
     asyncio.set_event_loop(loop)
     worker = Worker(config, sockets, loop, heartbeat, preloaded)
+    if hook_worker is not None:
+        worker.hook_worker = hook_worker
     try:
         code = loop.run_until_complete(worker.run())
     finally:
@@ -97,6 +102,8 @@ class Worker:
             else 0
         )
         self.recycle_asked = False
+        self.hooks = getattr(config, "hooks", {})
+        self.hook_worker = HookWorker(0, os.getpid(), config)
         self.sockets = sockets
         self.loop = loop
         self.phase = Phase.STARTING
@@ -116,6 +123,7 @@ class Worker:
             config.app, factory=config.factory, interface=config.interface
         )
         keep_error_logger_enabled()
+        call_hook(self.hooks, "post_worker_init", self.hook_worker)
         self.loop.add_signal_handler(signal.SIGTERM, self.request_stop, signal.SIGTERM)
         for sig in (signal.SIGINT, signal.SIGQUIT):  # gunicorn's quick shutdown
             self.loop.add_signal_handler(sig, self.quick_stop, sig)
@@ -136,6 +144,10 @@ class Worker:
             server_header=config.server_header,
             access_log=self.access.log if self.access else None,
         )
+        if "pre_request" in self.hooks:
+            self.ctx.on_request = self._pre_request
+        if "post_request" in self.hooks:
+            self.ctx.on_response = self._post_request
         if config.health_path:
             self.ctx.health_path = config.health_path.encode("latin-1")
         if not config.date_header:
@@ -154,7 +166,15 @@ class Worker:
         await self.stop_requested
         await self._shutdown_delay()
         await self._drain()
+        call_hook(self.hooks, "worker_exit", HookServer(config), self.hook_worker)
         return 0
+
+    def _pre_request(self, exchange: Any) -> None:
+        call_hook(self.hooks, "pre_request", self.hook_worker, HookRequest(exchange))
+
+    def _post_request(self, exchange: Any) -> None:
+        request, response = HookRequest(exchange), HookResponse(exchange.status)
+        call_hook(self.hooks, "post_request", self.hook_worker, request, None, response)
 
     async def _shutdown_delay(self) -> None:
         """Phase (a): keep serving while the health path says 503, so load balancers
@@ -185,6 +205,7 @@ class Worker:
         """INT/QUIT: close every connection now and exit (in-flight requests are cut)."""
         error_log.info("Received %s: quick stop", signal.Signals(sig).name)
         self.quick = True
+        call_hook(self.hooks, "worker_int", self.hook_worker)
         if not self.stop_requested.done():
             self.stop_requested.set_result(None)
         self._close_all()
