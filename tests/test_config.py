@@ -78,6 +78,7 @@ SAMPLES: dict[str, tuple[str, str]] = {
     "pidfile": ("/run/one.pid", "/run/two.pid"),
     "request_timeout": ("30", "60"),
     "reuse_port": ("true", "false"),
+    "daemon": ("true", "false"),
 }
 
 
@@ -462,7 +463,10 @@ def test_forwarded_allow_ips_env_is_ignored_with_a_warning(tmp_path: Path) -> No
             ["--ssl-certfile", "c.pem"],
             "setting 'certfile' (command line --ssl-certfile) is not supported yet",
         ),
-        (["--daemon"], "setting 'daemon' (command line --daemon) is not supported yet"),
+        (
+            ["--certfile", "c.pem"],
+            "setting 'certfile' (command line --certfile) is not supported yet",
+        ),
     ],
 )
 def test_command_line_errors(tmp_path: Path, argv: list[str], message: str) -> None:
@@ -591,7 +595,7 @@ def test_config_keywords() -> None:
     with pytest.raises(ConfigError, match=r"bad value 'x' for workers \(python\)"):
         Config(workers="x")
     with pytest.raises(ConfigError, match="not supported yet"):
-        Config(daemon=True)
+        Config(reload=True)
 
 
 def test_default_lists_are_not_shared() -> None:
@@ -616,7 +620,7 @@ def test_print_config_shows_values_and_sources(tmp_path: Path) -> None:
     assert by_name["keepalive"].endswith("# env CORRAL_KEEPALIVE")
     assert by_name["threads"].endswith(f"# {tmp_path / 'corral.toml'}")
     assert by_name["host"].startswith("# host = unset")
-    assert by_name["daemon"].endswith("# default, not supported yet")
+    assert by_name["reload"].endswith("# default, not supported yet")
 
 
 def test_print_config_output_is_toml_that_loads_back(tmp_path: Path) -> None:

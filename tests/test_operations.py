@@ -13,7 +13,7 @@ from pathlib import Path
 
 import conftest
 import pytest
-from test_master import children, get, worker_pids
+from test_master import children, get, wait_for, worker_pids
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs root")
 
@@ -115,3 +115,24 @@ def test_systemd_socket_activation(tmp_path: Path):
     assert proc.returncode == 0, err
     assert "Listening at: http://127.0.0.1:" in err
     assert "8000" not in err  # the default listener is not bound
+
+
+def test_daemon_detaches_and_serves(tmp_path: Path):
+    sock_path = tmp_path / "d.sock"
+    pidfile = tmp_path / "d.pid"
+    log = tmp_path / "error.log"
+    result = conftest.run_corral(
+        "wsgi_apps:hello", "--daemon", "--uds", str(sock_path), "--pid", str(pidfile),
+        "--error-logfile", str(log), timeout=20,
+    )
+    assert result.returncode == 0, result.stderr  # the command returns at once
+    assert wait_for(lambda: pidfile.exists() and sock_path.exists(), 20)
+    pid = int(pidfile.read_text())
+    assert wait_for(lambda: "ready" in log.read_text(), 20)
+    with socket.socket(socket.AF_UNIX) as client:
+        client.connect(str(sock_path))
+        client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert client.recv(65536).startswith(b"HTTP/1.1 200 ")
+    assert os.getsid(pid) != os.getsid(0)  # a session of its own: detached from ours
+    os.kill(pid, signal.SIGTERM)
+    assert wait_for(lambda: not pidfile.exists(), 20)

@@ -74,11 +74,3 @@ class LaterSettings:
         supported=False,
         ignorable=False,
     )
-    daemon: bool = setting(
-        False,
-        Bool(),
-        "Detach from the terminal and run in the background.",
-        flags=["-D", "--daemon"],
-        gunicorn=True,
-        supported=False,
-    )

@@ -215,6 +215,14 @@ class ProcessSettings:
         "shared after --preload do not count.",
         flags=["--max-worker-memory"],
     )
+    daemon: bool = setting(
+        False,
+        Bool(),
+        "Detach from the terminal and run in the background (log to files and use --pid; "
+        "under systemd or in a container, do not).",
+        flags=["-D", "--daemon"],
+        gunicorn=True,
+    )
     reuse_port: bool = setting(
         False,
         Bool(),

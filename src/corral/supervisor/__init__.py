@@ -19,7 +19,7 @@ from corral.hooks import call as call_hook
 from corral.observe.logsetup import configure_logging
 from corral.supervisor.listeners import Listener, bind_all, inherited_listeners
 from corral.supervisor.master import Master
-from corral.supervisor.process import PidFile, resolve_ids, set_title
+from corral.supervisor.process import PidFile, daemonize, resolve_ids, set_title
 from corral.supervisor.systemd import Notifier, activation_fds
 from corral.supervisor.upgrade import Upgrade
 
@@ -37,6 +37,8 @@ def run(
     reads the same sources again); without it a reload keeps the settings.
     ``argv`` (the command line) lets USR2 start a new master the same way.
     """
+    if config.daemon:
+        daemonize()  # before logging opens files: the log handlers use the new stdio
     configure_logging(config.errorlog, config.loglevel)
     call_hook(getattr(config, "hooks", {}), "on_starting", HookServer(config))
     apply_process_settings(config)

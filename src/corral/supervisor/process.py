@@ -71,6 +71,20 @@ class PidFile:
                 self.path.unlink()
 
 
+def daemonize() -> None:
+    """--daemon: detach from the terminal (fork, new session, fork again) and point
+    standard input and output at /dev/null; the caller's shell gets its prompt back."""
+    if os.fork():
+        os._exit(0)
+    os.setsid()
+    if os.fork():
+        os._exit(0)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
 def set_title(role: str, config: Any) -> None:
     """``corral: master [myproject.wsgi]`` in ps and top, when setproctitle is installed."""
     try:
