@@ -293,3 +293,25 @@ def test_usr2_starts_a_new_master_on_the_same_sockets(start_server, tmp_path: Pa
         if new_master:
             os.kill(new_master, signal.SIGTERM)
             assert wait_for(lambda: not Path(f"/proc/{new_master}").exists(), 30)
+
+
+def test_running_out_of_descriptors_is_logged_and_serving_goes_on(start_server):
+    import resource
+    import socket
+
+    server = start_server("wsgi_apps:block_loop")
+    (worker,) = worker_pids(server, 1)
+    open_now = len(list(Path(f"/proc/{worker}/fd").iterdir()))
+    resource.prlimit(worker, resource.RLIMIT_NOFILE, (open_now + 5, open_now + 5))
+    clients = []
+    try:
+        for _ in range(20):  # more than the worker can accept
+            clients.append(socket.create_connection((server.host, server.port), timeout=5))
+        assert wait_for(lambda: "Too many open files" in server.output, 10), server.output
+    finally:
+        for client in clients:
+            client.close()
+    # Once descriptors are free again, the worker accepts and answers (no crash, no
+    # silently dropped listener).
+    assert wait_for(lambda: get(server)[0] == 200, 10)
+    assert worker in children(server.proc.pid)

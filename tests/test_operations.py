@@ -122,8 +122,15 @@ def test_daemon_detaches_and_serves(tmp_path: Path):
     pidfile = tmp_path / "d.pid"
     log = tmp_path / "error.log"
     result = conftest.run_corral(
-        "wsgi_apps:hello", "--daemon", "--uds", str(sock_path), "--pid", str(pidfile),
-        "--error-logfile", str(log), timeout=20,
+        "wsgi_apps:hello",
+        "--daemon",
+        "--uds",
+        str(sock_path),
+        "--pid",
+        str(pidfile),
+        "--error-logfile",
+        str(log),
+        timeout=20,
     )
     assert result.returncode == 0, result.stderr  # the command returns at once
     assert wait_for(lambda: pidfile.exists() and sock_path.exists(), 20)
