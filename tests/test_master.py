@@ -315,3 +315,11 @@ def test_running_out_of_descriptors_is_logged_and_serving_goes_on(start_server):
     # silently dropped listener).
     assert wait_for(lambda: get(server)[0] == 200, 10)
     assert worker in children(server.proc.pid)
+
+
+def test_workers_stop_by_themselves_when_the_master_is_killed(start_server):
+    server = start_server("wsgi_apps:block_loop", "-w", "2")
+    pids = worker_pids(server, 2)
+    server.signal(signal.SIGKILL)
+    server.wait(10)
+    assert wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in pids), 15)

@@ -208,10 +208,15 @@ class Master:
         self.spawned += 1
         hook_worker = HookWorker(self.spawned, 0, self.config)
         call_hook(self.hooks, "pre_fork", self.hook_server, hook_worker)
+        # Signals are held across the fork: one reaching the child before it has put
+        # back the default handlers would land in this master's handler, in the
+        # child, and be lost (a TERM ignored that way left workers running).
+        signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED)
         pid = os.fork()
         if pid == 0:
             hook_worker.pid = os.getpid()
             self._become_worker(read_end, write_end, hook_worker)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HANDLED)
         os.close(write_end)
         os.set_blocking(read_end, False)
         now = time.monotonic()

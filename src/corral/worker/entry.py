@@ -42,6 +42,9 @@ def run_worker(
     signal.set_wakeup_fd(-1)
     for sig in MASTER_SIGNALS:
         signal.signal(sig, signal.SIG_DFL)
+    # The master held these across the fork; one sent meanwhile is delivered now,
+    # with its default action.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, MASTER_SIGNALS)
     # On a heartbeat timeout the master sends SIGABRT: faulthandler writes the stack
     # of every thread to stderr (the error log) before the process dies.
     faulthandler.enable(file=sys.stderr, all_threads=True)

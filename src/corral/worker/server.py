@@ -102,6 +102,7 @@ class Worker:
             else 0
         )
         self.recycle_asked = False
+        self.master_pid = os.getppid()
         self.hooks = getattr(config, "hooks", {})
         self.hook_worker = HookWorker(0, os.getpid(), config)
         self.sockets = sockets
@@ -227,6 +228,10 @@ class Worker:
         ctx.now = now
         if self.heartbeat is not None:
             self.heartbeat.beat(now)
+            if os.getppid() != self.master_pid and not self.stop_requested.done():
+                # The master is gone (killed): nobody would stop or replace this worker.
+                error_log.warning("Worker %d: the master has gone; stopping", os.getpid())
+                self.stop_requested.set_result(None)
             if self.request_limit and ctx.requests >= self.request_limit:
                 self._ask_for_recycling(ctx.requests)
         wall = time.time()
