@@ -309,6 +309,16 @@ class H1Connection(asyncio.Protocol):
     def _dispatch(self, exchange: H1Exchange) -> None:
         if self.state is CLOSED:
             return
+        if self.ctx.extras and self._before_app(exchange):
+            return
+        if (exchange.upgrade or exchange.method == "CONNECT") and self._refuse_upgrade(exchange):
+            return
+        self.dispatcher.start(exchange)
+
+    def _before_app(self, exchange: H1Exchange) -> bool:
+        """Optional steps (off by default, so the plain path pays one test for all):
+        access-log timing, the request deadline, pre_request hooks, the health path.
+        True when the request was answered here."""
         ctx = self.ctx
         if ctx.access_log is not None:
             exchange.start_time = self.loop.time()
@@ -320,10 +330,8 @@ class H1Connection(asyncio.Protocol):
             status, body = health_answer(ctx.healthy)
             exchange.start_response(status, HEALTH_HEADERS)
             exchange.write(body, False)
-            return
-        if (exchange.upgrade or exchange.method == "CONNECT") and self._refuse_upgrade(exchange):
-            return
-        self.dispatcher.start(exchange)
+            return True
+        return False
 
     def _refuse_upgrade(self, exchange: H1Exchange) -> bool:
         """CONNECT and Upgrade are not supported yet: answer without switching."""
@@ -343,11 +351,12 @@ class H1Connection(asyncio.Protocol):
     def exchange_finished(self, exchange: H1Exchange) -> None:
         """The response is complete: log it, then go on to the next request or close."""
         ctx = self.ctx
-        ctx.requests += 1
-        if ctx.access_log is not None:
-            ctx.access_log(exchange)
-        if ctx.on_response is not None:
-            ctx.on_response(exchange)
+        if ctx.extras:
+            ctx.requests += 1
+            if ctx.access_log is not None:
+                ctx.access_log(exchange)
+            if ctx.on_response is not None:
+                ctx.on_response(exchange)
         if exchange is not self.current:
             return
         if not exchange.keep_alive or self._upgrade:

@@ -67,6 +67,7 @@ class H1Context:
         "date",
         "dispatcher",
         "draining",
+        "extras",
         "health_path",
         "healthy",
         "limits",
@@ -97,6 +98,9 @@ class H1Context:
         self.access_log = access_log
         self.connections: set[Any] = set()
         self.draining = False
+        # True when any optional per-request step is on (access log, request timeout,
+        # request hooks, health path, request counting): see H1Connection._before_app.
+        self.extras = False
         self.health_path: bytes | None = None  # answered by corral itself, before the app
         self.requests = 0  # responses completed (for --max-requests)
         # pre_request/post_request hooks of a gunicorn-style config, when defined.

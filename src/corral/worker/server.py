@@ -151,6 +151,14 @@ class Worker:
             self.ctx.on_response = self._post_request
         if config.health_path:
             self.ctx.health_path = config.health_path.encode("latin-1")
+        self.ctx.extras = bool(
+            self.access
+            or config.request_timeout
+            or self.ctx.on_request
+            or self.ctx.on_response
+            or self.ctx.health_path
+            or self.request_limit
+        )
         if not config.date_header:
             self.ctx.date.line = b""
             self.ctx.date.second = 1 << 62  # never refreshed
