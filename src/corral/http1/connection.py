@@ -24,24 +24,26 @@ import httptools
 from corral.errors import (
     BadRequest,
     HeadersTooLarge,
-    NotImplementedMethod,
     PayloadTooLarge,
     ProtocolError,
     RequestTimeout,
     URITooLong,
     VersionNotSupported,
 )
-from corral.http1.body import BodyBuffer
 from corral.http1.context import H1Context, error_log
 from corral.http1.exchange import H1Exchange
+from corral.http1.request_head import (
+    FRAMING_NAME_SIZES,
+    METHODS,
+    head_size,
+    method_error,
+    read_framing,
+)
 from corral.http1.timeouts import abandon
 from corral.observe.health import HEADERS as HEALTH_HEADERS
 from corral.observe.health import health_answer
 
 HIGH_WATER = 256 * 1024  # unread request body held before reading pauses
-_TOKEN_BYTES = frozenset(
-    b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-)
 
 
 class State(enum.Enum):
@@ -173,7 +175,7 @@ class H1Connection(asyncio.Protocol):
                 error_log.exception("internal error while parsing a request")
                 self.reject(ProtocolError("internal error", 500))
         except httptools.HttpParserInvalidMethodError:
-            self.reject(_method_error(self._start or data))
+            self.reject(method_error(self._start or data))
         except httptools.HttpParserError as exc:
             self.reject(BadRequest(f"malformed request: {exc}"))
 
@@ -211,7 +213,7 @@ class H1Connection(asyncio.Protocol):
         if len(name) + len(value) > self.limits.request_field_size:
             raise HeadersTooLarge("request header field too large")
         name = name.lower()
-        if len(name) in _FRAMING_NAME_SIZES:
+        if len(name) in FRAMING_NAME_SIZES:
             # host, expect, content-length or transfer-encoding perhaps: a length
             # test first skips nearly every other field without a comparison.
             self._framing.append((name, value))
@@ -229,14 +231,14 @@ class H1Connection(asyncio.Protocol):
             raise HeadersTooLarge("too many request header fields")
         # The raw byte count is an upper bound of the head's size: only when it
         # passes the limit is the exact size worth computing.
-        if self._head_size > limits.request_head and _head_size(self._url, headers) > (
+        if self._head_size > limits.request_head and head_size(self._url, headers) > (
             limits.request_head
         ):
             raise HeadersTooLarge("request head too large")
         method = parser.get_method()
         exchange = H1Exchange(
             self,
-            _METHODS.get(method) or method.decode("ascii"),
+            METHODS.get(method) or method.decode("ascii"),
             self._url,
             version,
             headers,
@@ -249,7 +251,7 @@ class H1Connection(asyncio.Protocol):
             exchange.upgrade = True
         framing = self._framing
         if framing:
-            _read_framing(exchange, version, framing)
+            read_framing(exchange, version, framing)
             framing.clear()
         elif version == "1.1":
             raise BadRequest("an HTTP/1.1 request needs exactly one Host header")
@@ -476,52 +478,6 @@ class H1Connection(asyncio.Protocol):
 
     def log_app_error(self, message: str) -> None:
         error_log.error("%s", message)
-
-
-def _head_size(url: bytes, headers: list[tuple[bytes, bytes]]) -> int:
-    return len(url) + sum(len(name) + len(value) + 4 for name, value in headers)
-
-
-# Lengths of the names _read_framing looks at: host, expect, content-length,
-# transfer-encoding. Checking a name's length is cheaper than comparing it.
-_FRAMING_NAME_SIZES = frozenset({4, 6, 14, 17})
-
-
-def _read_framing(exchange: H1Exchange, version: str, fields: list[tuple[bytes, bytes]]) -> None:
-    """Content-Length, Transfer-Encoding, Expect and Host, as far as the gateways need them."""
-    host_count = 0
-    for name, value in fields:
-        if name == b"content-length":
-            if exchange.content_length is not None or not value.isdigit():
-                raise BadRequest("invalid or repeated Content-Length")
-            exchange.content_length = int(value)
-        elif name == b"transfer-encoding":
-            if version == "1.0":
-                raise BadRequest("Transfer-Encoding in an HTTP/1.0 request")
-            exchange.chunked_request = True
-        elif name == b"expect":
-            if value.lower() == b"100-continue":
-                exchange.expect_continue = True
-        elif name == b"host":
-            host_count += 1
-    if host_count > 1 or (host_count == 0 and version == "1.1"):
-        raise BadRequest("an HTTP/1.1 request needs exactly one Host header")
-    if exchange.chunked_request or exchange.content_length:
-        exchange.has_body = True
-        exchange.body = BodyBuffer()
-    else:
-        exchange.expect_continue = False
-
-
-_METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")}
-
-
-def _method_error(data: bytes) -> ProtocolError:
-    """501 for a well-formed method httptools does not know, 400 for garbage."""
-    method, sep, _ = data.partition(b" ")
-    if sep and method and all(b in _TOKEN_BYTES for b in method):
-        return NotImplementedMethod(f"method {method[:32]!r} is not implemented")
-    return BadRequest("malformed request method")
 
 
 def _address(value: Any) -> tuple[str, int] | None:
