@@ -323,3 +323,15 @@ def test_workers_stop_by_themselves_when_the_master_is_killed(start_server):
     server.signal(signal.SIGKILL)
     server.wait(10)
     assert wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in pids), 15)
+
+
+def test_signals_meant_for_the_master_do_not_harm_workers(start_server):
+    import os
+
+    server = start_server("wsgi_apps:block_loop", "-w", "1")
+    (worker,) = worker_pids(server, 1)
+    for sig in (signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU, signal.SIGUSR2):
+        os.kill(worker, sig)  # as a signal to the whole process group would
+    time.sleep(0.5)
+    assert children(server.proc.pid) == {worker}
+    assert get(server) == (200, str(worker).encode())

@@ -31,6 +31,9 @@ MASTER_SIGNALS = (
 )
 
 
+WORKER_IGNORES = (signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU, signal.SIGUSR2)
+
+
 def run_worker(
     config: Any,
     sockets: list[socket.socket],
@@ -42,6 +45,10 @@ def run_worker(
     signal.set_wakeup_fd(-1)
     for sig in MASTER_SIGNALS:
         signal.signal(sig, signal.SIG_DFL)
+    # Signals for the master only: a HUP or TTIN sent to the whole process group (a
+    # closed terminal, a careless kill) must not kill or stop the workers.
+    for sig in WORKER_IGNORES:
+        signal.signal(sig, signal.SIG_IGN)
     # The master held these across the fork; one sent meanwhile is delivered now,
     # with its default action.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, MASTER_SIGNALS)
