@@ -69,6 +69,11 @@ class Load:
             except (OSError, http.client.HTTPException) as exc:
                 self.failed.append(repr(exc))
 
+    def progress(self, count: int = 20, timeout: float = 20.0) -> None:
+        """Wait until ``count`` more requests have succeeded: the load really runs."""
+        target = self.ok + count
+        assert wait_for(lambda: self.ok >= target, timeout), (self.ok, self.failed)
+
     def __enter__(self) -> Load:
         for thread in self.threads:
             thread.start()
@@ -95,12 +100,12 @@ def test_killed_worker_is_replaced_and_the_others_keep_serving(start_server):
     pids = worker_pids(server, 2)
     victim = min(pids)
     with Load(server, clients=4) as load:
-        time.sleep(0.5)
+        load.progress()
         import os
 
         os.kill(victim, signal.SIGKILL)
         assert wait_for(lambda: len(children(server.proc.pid) - {victim}) == 2)
-        time.sleep(1.0)
+        load.progress()
     # Only requests the killed worker had in flight can fail (at most one per client).
     assert len(load.failed) <= 4, load.failed
     assert load.ok > 50
@@ -113,10 +118,10 @@ def test_hup_replaces_every_worker_without_failed_requests(start_server):
     server = start_server("wsgi_apps:block_loop", "-w", "2")
     before = worker_pids(server, 2)
     with Load(server, clients=4) as load:
-        time.sleep(0.3)
+        load.progress()
         server.signal(signal.SIGHUP)
         assert wait_for(lambda: server.output.count("(replaced)") >= 2, 30), server.output
-        time.sleep(0.3)
+        load.progress()
     assert load.failed == []
     assert load.ok > 50
     after = children(server.proc.pid)
@@ -182,14 +187,12 @@ def test_term_within_the_shutdown_delay_loses_no_request(start_server):
     )
     worker_pids(server, 2)
     with Load(server, clients=4) as load:
-        time.sleep(0.3)
+        load.progress()
         server.signal(signal.SIGTERM)
         assert wait_for(lambda: server.output.count("Shutdown phase 1") >= 2)
         # Still serving during the delay, while telling load balancers to go away.
         assert get(server, "/healthz") == (503, b"shutting down\n")
-        ok_before = load.ok
-        time.sleep(0.8)
-        assert load.ok > ok_before
+        load.progress()  # still serving during the delay
     assert load.failed == []
     assert server.wait(30) == 0
     assert server.wait_output("Shutdown phase 2")
@@ -205,7 +208,7 @@ def test_max_requests_recycles_new_before_old_without_failures(start_server):
             ),
             30,
         ), server.output
-        time.sleep(0.3)
+        load.progress()
     assert load.failed == []
     assert server.wait_output("asking to be replaced")
     # (The replacement soon reaches its own limit under this load: no count is asserted.)
@@ -255,7 +258,7 @@ def test_reuse_port_gives_each_worker_its_own_socket(start_server):
         ]
         assert sockets
     with Load(server, clients=2) as load:
-        time.sleep(0.3)
+        load.progress()
         server.signal(signal.SIGHUP)
         assert wait_for(lambda: server.output.count("(replaced)") >= 2, 30)
     # Connections queued on a closing worker's own socket can be lost (see docs).
@@ -272,7 +275,7 @@ def test_usr2_starts_a_new_master_on_the_same_sockets(start_server, tmp_path: Pa
     new_master = 0
     try:
         with Load(server, clients=4) as load:
-            time.sleep(0.3)
+            load.progress()
             server.signal(signal.SIGUSR2)
             assert wait_for(lambda: "started a new master" in server.output)
             new_master = int(re.search(r"started a new master \((\d+)\)", server.output)[1])
@@ -284,7 +287,7 @@ def test_usr2_starts_a_new_master_on_the_same_sockets(start_server, tmp_path: Pa
             assert (tmp_path / "corral.pid.oldbin").read_text().strip() == str(server.proc.pid)
             server.signal(signal.SIGTERM)  # the old master drains and leaves
             assert server.wait(30) == 0
-            time.sleep(0.5)
+            load.progress()
         assert load.failed == [], load.failed
         # Now only the new master's workers answer, on the same port.
         seen = {int(get(server)[1]) for _ in range(30)}
