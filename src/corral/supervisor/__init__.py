@@ -76,18 +76,17 @@ def _listeners(config: Any) -> list[Listener]:
     specs = list(config.bind)
     if inherited and config.sources.get("bind") == "default":
         specs = []
-    to_bind = [spec for spec in specs if not _take_match(spec, inherited)]
+    to_bind = [spec for spec in specs if not _already_passed(spec, inherited)]
     bound = bind_all(to_bind, config.backlog, config.umask, config.reuse_port)
     return [*inherited.values(), *bound]
 
 
-def _take_match(spec: str, inherited: dict[str, Listener]) -> bool:
-    """Use (and count as taken) a passed socket that already holds ``spec``'s address;
+def _already_passed(spec: str, inherited: dict[str, Listener]) -> bool:
+    """True when a passed socket already holds ``spec``'s address (so it is not bound);
     a configured port 0 matches the port the old master got for it."""
     host, _, port = spec.rpartition(":")
     for address in inherited:
         if address == spec or (port == "0" and address.rpartition(":")[0] == host):
-            inherited[address].taken = True
             return True
     return False
 

@@ -27,7 +27,6 @@ class Listener:
         # With --reuse-port the master's socket only holds the address (bound, not
         # listening): each worker listens on a socket of its own (worker_socket).
         self.reuse_port = reuse_port
-        self.taken = False  # an inherited socket matched to a configured address
 
     def worker_socket(self, backlog: int) -> socket.socket:
         """The socket a worker accepts on: the shared one, or its own SO_REUSEPORT one."""
