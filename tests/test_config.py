@@ -79,6 +79,18 @@ SAMPLES: dict[str, tuple[str, str]] = {
     "request_timeout": ("30", "60"),
     "reuse_port": ("true", "false"),
     "daemon": ("true", "false"),
+    "min_body_rate": ("100", "2K"),
+    "body_timeout": ("5", "0"),
+    "write_timeout": ("10", "0"),
+    "max_connections": ("100", "1000"),
+    "limit_concurrency": ("10", "20"),
+    "queue_size": ("0", "50"),
+    "queue_timeout": ("1", "2"),
+    "proxy_headers": ("false", "true"),
+    "forwarded_allow_ips": ("10.0.0.0/8", "*"),
+    "forwarded_prefix": ("true", "false"),
+    "strip_forwarded_headers": ("true", "false"),
+    "proxy_protocol": ("true", "false"),
 }
 
 
@@ -401,14 +413,11 @@ def test_web_concurrency(tmp_path: Path) -> None:
     assert "env WEB_CONCURRENCY" in error(tmp_path, env={"WEB_CONCURRENCY": "many"})
 
 
-def test_forwarded_allow_ips_env_is_ignored_with_a_warning(tmp_path: Path) -> None:
-    config = load(tmp_path, env={"FORWARDED_ALLOW_IPS": "*"})
-    assert config.forwarded_allow_ips == ["127.0.0.1", "::1"]
-    assert config.warnings == [
-        "env FORWARDED_ALLOW_IPS: ignoring FORWARDED_ALLOW_IPS = ['*']: "
-        "corral does not support it yet"
-    ]
-    assert "not supported yet" in error(tmp_path, env={"CORRAL_FORWARDED_ALLOW_IPS": "*"})
+def test_forwarded_allow_ips_from_gunicorn_and_uvicorn_env(tmp_path: Path) -> None:
+    config = load(tmp_path, env={"FORWARDED_ALLOW_IPS": "10.0.0.0/8, 127.0.0.1"})
+    assert config.forwarded_allow_ips == ["10.0.0.0/8", "127.0.0.1"]
+    assert config.sources["forwarded_allow_ips"] == "env FORWARDED_ALLOW_IPS"
+    assert load(tmp_path, env={"CORRAL_FORWARDED_ALLOW_IPS": "*"}).forwarded_allow_ips == ["*"]
 
 
 # --- command line ------------------------------------------------------------

@@ -79,6 +79,12 @@ class NotImplementedMethod(ProtocolError):
     status = 501
 
 
+class UnknownCoding(ProtocolError):
+    """A transfer coding corral does not implement (RFC 9112 §6.1)."""
+
+    status = 501
+
+
 class VersionNotSupported(ProtocolError):
     status = 505
 

@@ -288,3 +288,23 @@ async def lifespan_marker(scope: Scope, receive: Receive, send: Send) -> None:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
     await respond(send, b"ok")
+
+
+BIG_CHUNK = bytes(range(256)) * 256  # 64 KiB
+BIG_CHUNKS = 16  # 1 MiB in all
+
+
+async def attack_target(scope: Scope, receive: Receive, send: Send) -> None:
+    """What slow-client attacks aim at: ``/big`` is 1 MiB sent in 64 KiB chunks (more than
+    the socket buffers hold); anything else reads the whole body and answers its size."""
+    if scope["type"] == "lifespan":
+        return await lifespan_noop(receive, send)
+    if scope["path"] == "/big":
+        size = str(len(BIG_CHUNK) * BIG_CHUNKS).encode()
+        headers = [*TEXT, (b"content-length", size)]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        for n in range(1, BIG_CHUNKS + 1):
+            await send({"type": "http.response.body", "body": BIG_CHUNK, "more_body": n < BIG_CHUNKS})
+        return
+    body, _ = await read_body(receive)
+    await respond(send, f"read {len(body)}".encode())

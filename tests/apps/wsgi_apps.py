@@ -326,3 +326,18 @@ def block_loop(environ: Environ, start_response: StartResponse) -> list[bytes]:
         while True:
             time.sleep(0.05)  # a stuck app: the worker's loop never runs again
     return respond(start_response, str(os.getpid()).encode())
+
+
+BIG_CHUNK = bytes(range(256)) * 256  # 64 KiB
+BIG_CHUNKS = 16  # 1 MiB in all
+
+
+def attack_target(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """What slow-client attacks aim at: ``/big`` is 1 MiB sent in 64 KiB chunks (more than
+    the socket buffers hold); anything else reads the whole body and answers its size."""
+    if environ["PATH_INFO"] == "/big":
+        size = len(BIG_CHUNK) * BIG_CHUNKS
+        start_response("200 OK", [*TEXT, ("Content-Length", str(size))])
+        return (BIG_CHUNK for _ in range(BIG_CHUNKS))
+    body = environ["wsgi.input"].read()
+    return respond(start_response, f"read {len(body)}".encode())

@@ -10,49 +10,17 @@ gets a warning instead (see ``Setting.ignorable``).
 from __future__ import annotations
 
 from corral.config.declaration import setting
-from corral.config.kinds import Bool, Int, ListOf, Optional, Str
+from corral.config.kinds import Bool, Optional, Str
 
 
 class LaterSettings:
     """Not supported yet"""
 
-    max_connections: int = setting(
-        0,
-        Int(0),
-        "Maximum open connections per worker (0 = unlimited).",
-        flags=["--max-connections", "--worker-connections"],
-        gunicorn="worker_connections",
-        supported=False,
-    )
-    limit_concurrency: int = setting(
-        0,
-        Int(0),
-        "Answer 503 beyond this many concurrent requests per worker (0 = unlimited).",
-        flags=["--limit-concurrency"],
-        supported=False,
-    )
     reload: bool = setting(
         False,
         Bool(),
         "Restart workers when source files change (development).",
         flags=["--reload"],
-        gunicorn=True,
-        supported=False,
-    )
-    proxy_headers: bool = setting(
-        True,
-        Bool(),
-        "Take client address and scheme from X-Forwarded-* headers of trusted peers.",
-        flags=["--proxy-headers"],
-        negative_flags=["--no-proxy-headers"],
-        supported=False,
-    )
-    forwarded_allow_ips: list[str] = setting(
-        ["127.0.0.1", "::1"],
-        ListOf(Str("ADDRESS")),
-        "Peers (IPs, CIDR networks, or '*') trusted to send proxy headers, comma separated.",
-        flags=["--forwarded-allow-ips"],
-        extra_env=["FORWARDED_ALLOW_IPS"],
         gunicorn=True,
         supported=False,
     )

@@ -26,6 +26,7 @@ from corral.config.kinds import (
 )
 from corral.config.later import LaterSettings
 from corral.config.listeners import Host, Listener
+from corral.config.protection import OverloadSettings, ProxySettings, SlowClientSettings
 
 DEFAULT_ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
 
@@ -443,6 +444,9 @@ SECTIONS: tuple[type, ...] = (
     ListenerSettings,
     ProcessSettings,
     HttpSettings,
+    SlowClientSettings,
+    OverloadSettings,
+    ProxySettings,
     LoggingSettings,
     LaterSettings,
 )
@@ -453,6 +457,9 @@ class Settings(
     ListenerSettings,
     ProcessSettings,
     HttpSettings,
+    SlowClientSettings,
+    OverloadSettings,
+    ProxySettings,
     LoggingSettings,
     LaterSettings,
 ):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from corral.gateway.paths import decode_path, split_root_path
-from corral.gateway.response import EncodedHeaders, InvalidResponse, encode_headers
+from corral.gateway.response import EncodedHeaders, InvalidResponse, encode_headers, final_status
 
 error_log = logging.getLogger("corral.error")
 
@@ -146,6 +146,7 @@ class HTTPCycle:
                 status = message["status"]
                 if type(status) is not int:
                     raise InvalidResponse(f"status must be an int, got {status!r}")
+                final_status(status)
                 headers = _encode(message.get("headers", ()))
             except (InvalidResponse, KeyError) as exc:
                 raise _violation(exchange, f"invalid http.response.start: {exc}") from None

@@ -43,7 +43,15 @@ def parse_wsgi_status(status: str) -> int:
     code = status[:3]
     if len(status) < 3 or not code.isdigit() or (len(status) > 3 and status[3] != " "):
         raise InvalidResponse(f"invalid WSGI status {status!r}")
-    return int(code)
+    return final_status(int(code))
+
+
+def final_status(status: int) -> int:
+    """The status if it can end a response: 200-599 (RFC 9110 §15). 1xx responses are
+    interim and 101 would switch protocols, so an app cannot send them as its answer."""
+    if not 200 <= status <= 599:
+        raise InvalidResponse(f"invalid final status code {status!r}")
+    return status
 
 
 class EncodedHeaders:
@@ -84,6 +92,14 @@ def encode_headers(
             raise InvalidResponse(f"hop-by-hop header {name.decode('latin-1')!r} from the app")
         parts += (name, b": ", value, b"\r\n")
     return EncodedHeaders(b"".join(parts), content_length, close)
+
+
+def without_content_length(headers: EncodedHeaders) -> EncodedHeaders:
+    """The same headers minus Content-Length: a 204 response must not carry one
+    (RFC 9110 §8.6), though frameworks add ``Content-Length: 0`` to it."""
+    lines = headers.data.split(b"\r\n")
+    kept = [line for line in lines if not line.lower().startswith(b"content-length:")]
+    return EncodedHeaders(b"\r\n".join(kept), None, headers.close)
 
 
 def wsgi_header_pairs(headers: object) -> list[tuple[bytes, bytes]]:

@@ -32,6 +32,7 @@ from corral.errors import (
 )
 from corral.http1.context import H1Context, error_log
 from corral.http1.exchange import H1Exchange
+from corral.http1.pacing import BusyTimers, Expiry
 from corral.http1.request_head import (
     FRAMING_NAME_SIZES,
     METHODS,
@@ -44,6 +45,8 @@ from corral.observe.health import HEADERS as HEALTH_HEADERS
 from corral.observe.health import health_answer
 
 HIGH_WATER = 256 * 1024  # unread request body held before reading pauses
+# Bytes a chunk may spend on framing without extensions: a 16-digit size and two CRLFs.
+CHUNK_FRAMING = 24
 
 
 class State(enum.Enum):
@@ -60,6 +63,10 @@ class H1Connection(asyncio.Protocol):
     """One client connection speaking HTTP/1.1 (and 1.0)."""
 
     __slots__ = (
+        "_body_bytes",
+        "_body_start",
+        "_chunk_meta",
+        "_chunks",
         "_drain_waiter",
         "_drained",
         "_framing",
@@ -68,6 +75,7 @@ class H1Connection(asyncio.Protocol):
         "_in_trailers",
         "_reading_paused",
         "_start",
+        "_trailers",
         "_upgrade",
         "_url",
         "client",
@@ -84,6 +92,7 @@ class H1Connection(asyncio.Protocol):
         "scratch",
         "server",
         "state",
+        "timers",
         "transport",
         "write_paused",
     )
@@ -113,6 +122,16 @@ class H1Connection(asyncio.Protocol):
         self._head_size = 0
         self._framing: list[tuple[bytes, bytes]] = []  # framing-related fields of the head
         self._in_trailers = False
+        self._trailers = self._chunks = self._chunk_meta = 0
+        self._body_bytes = 0  # body bytes received on this connection, for rate checks
+        self._body_start = 0  # _body_bytes when the body being received began
+        limits = self.limits
+        self.timers = BusyTimers(
+            min_body_rate=limits.min_body_rate,
+            body_timeout=limits.body_timeout,
+            write_timeout=limits.write_timeout,
+            request_timeout=limits.request_timeout,
+        )
         self._start = b""  # first bytes of the request line, to tell 501 from 400
         self._upgrade = False
 
@@ -162,6 +181,23 @@ class H1Connection(asyncio.Protocol):
                 return
             if len(self._start) < 64 and self._start is not data:
                 self._start += data[:64]
+        elif self.receiving.chunked_request:
+            self._feed_chunked(data)
+            return
+        self._feed(data)
+
+    def _feed_chunked(self, data: bytes) -> None:
+        """Feed chunked body bytes, counting what is not body (chunk sizes, extensions,
+        trailers) against the head limit: httptools skips extensions without a bound."""
+        before = self._body_bytes
+        self._feed(data)
+        self._chunk_meta += len(data) - (self._body_bytes - before)
+        if self.state is CLOSED:
+            return
+        if self._chunk_meta > self.limits.raw_head + CHUNK_FRAMING * self._chunks:
+            self.reject(HeadersTooLarge("chunk extensions or trailers too large"))
+
+    def _feed(self, data: bytes) -> None:
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -181,9 +217,13 @@ class H1Connection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self.write_paused = True
+        self.timers.write_blocked(self.ctx.now)
+        self._arm()
 
     def resume_writing(self) -> None:
         self.write_paused = False
+        self.timers.write_unblocked()
+        self._arm()
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -209,18 +249,36 @@ class H1Connection(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if self._in_trailers:
-            return  # trailers are not passed on (ASGI and WSGI have no place for them)
+            self._trailer(name, value)
+            return
         if len(name) + len(value) > self.limits.request_field_size:
             raise HeadersTooLarge("request header field too large")
         name = name.lower()
+        # llhttp drops the whitespace before a value but keeps what follows it,
+        # which RFC 9112 §5 says is not part of the value.
+        value = value.rstrip(b" \t")
         if len(name) in FRAMING_NAME_SIZES:
             # host, expect, content-length or transfer-encoding perhaps: a length
             # test first skips nearly every other field without a comparison.
             self._framing.append((name, value))
         self._headers.append((name, value))
 
+    def _trailer(self, name: bytes, value: bytes) -> None:
+        """Trailer fields are dropped: neither ASGI nor WSGI can carry them, and the
+        ones that matter (framing, Host, credentials) must never come late (RFC 9110
+        §6.5.1). They still count against the head limits."""
+        self._trailers += 1
+        if self._trailers > self.limits.request_fields:
+            raise HeadersTooLarge("too many trailer fields")
+        if len(name) + len(value) > self.limits.request_field_size:
+            raise HeadersTooLarge("trailer field too large")
+
+    def on_chunk_header(self) -> None:
+        self._chunks += 1
+
     def on_headers_complete(self) -> None:
         self._in_trailers = True
+        self._trailers = self._chunks = self._chunk_meta = 0
         parser = self.parser
         version = parser.get_http_version()
         if version != "1.1" and version != "1.0":
@@ -258,6 +316,10 @@ class H1Connection(asyncio.Protocol):
         if (exchange.content_length or 0) > self.limits.request_body:
             raise PayloadTooLarge("request body too large")
         self.receiving = exchange
+        if exchange.has_body:
+            self._body_start = self._body_bytes
+            if not exchange.expect_continue:
+                self.open_body_window()
         if self.current is None:
             self._begin(exchange)
         else:
@@ -265,6 +327,7 @@ class H1Connection(asyncio.Protocol):
             self._pause_reading()
 
     def on_body(self, body: bytes) -> None:
+        self._body_bytes += len(body)
         exchange = self.receiving
         if exchange is None:
             return
@@ -288,6 +351,9 @@ class H1Connection(asyncio.Protocol):
         exchange = self.receiving
         self.receiving = None
         self._in_trailers = False
+        if self.timers.body:
+            self.timers.stop_body_window()
+            self._arm()
         if exchange is None:
             return
         exchange.request_complete = True
@@ -304,7 +370,7 @@ class H1Connection(asyncio.Protocol):
 
     def _begin(self, exchange: H1Exchange) -> None:
         self.state = BUSY
-        self.deadline = 0.0
+        self.deadline = self.timers.next_deadline()
         self.current = exchange
         self._dispatch(exchange)
 
@@ -325,7 +391,8 @@ class H1Connection(asyncio.Protocol):
         if ctx.access_log is not None:
             exchange.start_time = self.loop.time()
         if self.limits.request_timeout:
-            self.deadline = ctx.now + self.limits.request_timeout
+            self.timers.start_request(ctx.now)
+            self._arm()
         if ctx.on_request is not None:
             ctx.on_request(exchange)
         if ctx.health_path is not None and exchange.path == ctx.health_path:
@@ -380,6 +447,7 @@ class H1Connection(asyncio.Protocol):
         self.current = None
         if self.state is CLOSED:
             return
+        self.timers.request = 0.0
         if self.pipeline:
             # The next request becomes current now (so one arriving meanwhile
             # queues behind it) but is dispatched through the loop: a long
@@ -389,6 +457,7 @@ class H1Connection(asyncio.Protocol):
             if not self.pipeline:
                 self._resume_reading()
             return
+        self.timers.clear()
         if self._url or self._headers:
             self._enter_head()  # the next request's head has begun arriving
         else:
@@ -439,9 +508,39 @@ class H1Connection(asyncio.Protocol):
             self.reject(RequestTimeout("request head not received in time"))
         elif self.state is IDLE:
             self._close()  # first-byte or keep-alive timeout: a plain close
-        elif self.state is BUSY and self.current is not None:
-            self.deadline = 0.0
+        elif self.state is BUSY:
+            self._busy_deadline()
+
+    def _busy_deadline(self) -> None:
+        expiry = self.timers.expired(self.ctx.now, self._body_bytes, self._body_remaining())
+        if expiry is Expiry.WRITE_STALL:
+            # close() would wait for the buffer to drain, which is what is not happening.
+            self.state = CLOSED
+            self.transport.abort()
+            return
+        if expiry is Expiry.BODY_TOO_SLOW:
+            self.reject(RequestTimeout("request body arrived too slowly"))
+            return
+        if expiry is Expiry.REQUEST_TIMEOUT and self.current is not None:
             abandon(self.current, self.limits.request_timeout)
+        self._arm()
+
+    def _arm(self) -> None:
+        """Point the ticker at the earliest busy-state clock."""
+        if self.state is BUSY:
+            self.deadline = self.timers.next_deadline()
+
+    def open_body_window(self) -> None:
+        """corral reads the request body now (again): the client's upload clock runs."""
+        if self.receiving is not None and not self._reading_paused:
+            self.timers.start_body_window(self.ctx.now, self._body_bytes, self._body_remaining())
+            self._arm()
+
+    def _body_remaining(self) -> int | None:
+        exchange = self.receiving
+        if exchange is None or exchange.content_length is None:
+            return None
+        return exchange.content_length - (self._body_bytes - self._body_start)
 
     def close_when_idle(self, now: float, grace: float) -> None:
         """Graceful stop: close the connection once it has been idle for ``grace``.
@@ -470,11 +569,16 @@ class H1Connection(asyncio.Protocol):
         if not self._reading_paused and self.state is not CLOSED:
             self._reading_paused = True
             self.transport.pause_reading()
+            if self.timers.body:
+                self.timers.stop_body_window()
+                self._arm()
 
     def _resume_reading(self) -> None:
         if self._reading_paused and self.state is not CLOSED and not self._upgrade:
             self._reading_paused = False
             self.transport.resume_reading()
+            if self.receiving is not None and self.receiving.has_body:
+                self.open_body_window()
 
     def log_app_error(self, message: str) -> None:
         error_log.error("%s", message)

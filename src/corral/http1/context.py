@@ -29,10 +29,12 @@ class H1Limits:
     """Limits and timeouts; 0 disables a size limit."""
 
     __slots__ = (
+        "body_timeout",
         "drain_limit",
         "first_byte_timeout",
         "header_timeout",
         "keepalive",
+        "min_body_rate",
         "raw_head",
         "request_body",
         "request_field_size",
@@ -40,6 +42,7 @@ class H1Limits:
         "request_head",
         "request_line",
         "request_timeout",
+        "write_timeout",
     )
 
     def __init__(self, config: Any) -> None:
@@ -56,6 +59,9 @@ class H1Limits:
         self.first_byte_timeout: float = config.first_byte_timeout
         self.keepalive: float = config.keepalive
         self.request_timeout: float = config.request_timeout
+        self.min_body_rate: int = config.min_body_rate
+        self.body_timeout: float = config.body_timeout
+        self.write_timeout: float = config.write_timeout
 
 
 class H1Context:

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from corral.gateway.response import EncodedHeaders
+from corral.gateway.response import EncodedHeaders, without_content_length
 from corral.http1.body import NO_BODY
 from corral.http1.head import STATUS_LINES, status_line
 from corral.http1.sendfile import send_file
@@ -123,6 +123,7 @@ class H1Exchange:
         if self.expect_continue and not self._continue_sent and not self.response_started:
             self._continue_sent = True
             self.conn.transport.write(CONTINUE)
+            self.conn.open_body_window()  # the client was waiting for this to send
 
     def take_body(self) -> bytes:
         """The request body received so far and not yet taken."""
@@ -199,6 +200,8 @@ class H1Exchange:
         extra = b""
         if status < 200 or status == 204 or status == 304:
             framing = 3
+            if status == 204 and length is not None:
+                headers = without_content_length(headers)
         elif length is not None:
             framing = 0
         elif not more:

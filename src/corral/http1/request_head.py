@@ -6,9 +6,10 @@ Framing (Content-Length, Transfer-Encoding), Expect and Host are read here;
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
-from corral.errors import BadRequest, NotImplementedMethod, ProtocolError
+from corral.errors import BadRequest, NotImplementedMethod, ProtocolError, UnknownCoding
 from corral.http1.body import BodyBuffer
 
 if TYPE_CHECKING:
@@ -39,12 +40,16 @@ def read_framing(exchange: H1Exchange, version: str, fields: list[tuple[bytes, b
         elif name == b"transfer-encoding":
             if version == "1.0":
                 raise BadRequest("Transfer-Encoding in an HTTP/1.0 request")
+            if value.lower() != b"chunked":
+                raise transfer_coding_error(value)
             exchange.chunked_request = True
         elif name == b"expect":
             if value.lower() == b"100-continue":
                 exchange.expect_continue = True
         elif name == b"host":
             host_count += 1
+            if not valid_host(value):
+                raise BadRequest("invalid Host header")
     if host_count > 1 or (host_count == 0 and version == "1.1"):
         raise BadRequest("an HTTP/1.1 request needs exactly one Host header")
     if exchange.chunked_request or exchange.content_length:
@@ -52,6 +57,35 @@ def read_framing(exchange: H1Exchange, version: str, fields: list[tuple[bytes, b
         exchange.body = BodyBuffer()
     else:
         exchange.expect_continue = False
+
+
+def transfer_coding_error(value: bytes) -> ProtocolError:
+    """Why a Transfer-Encoding other than a lone ``chunked`` is refused.
+
+    RFC 9112 §6.3: when chunked is not the final coding the body length cannot be
+    known, so 400 (and close). When it is final, the framing is clear but corral
+    does not implement the other codings: 501, as RFC 9112 §6.1 advises.
+    """
+    codings = [c.strip().lower() for c in value.split(b",")]
+    if len(codings) > 1 and codings[-1] == b"chunked" and b"chunked" not in codings[:-1]:
+        return UnknownCoding(f"transfer coding {value[:64]!r} is not implemented")
+    return BadRequest(f"invalid Transfer-Encoding {value[:64]!r}")
+
+
+# RFC 9110 §7.2 / RFC 3986 §3.2.2: Host = uri-host [ ":" port ]. A reg-name or IPv4
+# address uses these bytes only (percent-encoded and sub-delims included).
+_REG_NAME_BYTES = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;="
+_IP_LITERAL = re.compile(rb"\[[0-9A-Fa-f:.]+\](?::[0-9]*)?\Z|\[v[0-9A-Fa-f]+\.[^\]/?#@\s]+\]\Z")
+
+
+def valid_host(value: bytes) -> bool:
+    """True for an empty Host or ``uri-host [":" port]`` (RFC 9112 §3.2: else 400)."""
+    if not value.translate(None, _REG_NAME_BYTES):
+        return True  # the common case: a name or IPv4 address without a port
+    name, colon, port = value.rpartition(b":")
+    if colon and (not port or port.isdigit()) and not name.translate(None, _REG_NAME_BYTES):
+        return True
+    return value[:1] == b"[" and _IP_LITERAL.match(value) is not None
 
 
 METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")}
