@@ -5,6 +5,21 @@ from __future__ import annotations
 
 from corral.config.declaration import setting
 from corral.config.kinds import Bool, Float, Int, ListOf, Size, Str
+from corral.proxy.trust import TrustedPeers
+
+
+class PeerPattern(Str):
+    """An IP address, a CIDR network, 'unix' or '*'."""
+
+    expected = "an IP address, a CIDR network (such as 10.0.0.0/8), 'unix' or '*'"
+
+    def __init__(self) -> None:
+        super().__init__("ADDRESS", empty=False)
+
+    def parse(self, raw: object) -> str:
+        text = super().parse(raw).strip()
+        TrustedPeers.parse([text])  # raises ValueError with the reason
+        return text
 
 
 class SlowClientSettings:
@@ -78,7 +93,7 @@ class ProxySettings:
     )
     forwarded_allow_ips: list[str] = setting(
         ["127.0.0.1", "::1"],
-        ListOf(Str("ADDRESS")),
+        ListOf(PeerPattern()),
         "Peers trusted to send proxy headers and the PROXY protocol: IPs, CIDR networks, "
         "'unix' for unix-socket peers, or '*' for everyone; comma separated.",
         flags=["--forwarded-allow-ips"],

@@ -28,7 +28,7 @@ class ClientDisconnected(OSError):
 class ASGIGateway:
     """Starts one ASGI task per request."""
 
-    __slots__ = ("app", "loop", "root_path", "state")
+    __slots__ = ("app", "busy", "loop", "on_done", "root_path", "state")
 
     def __init__(
         self,
@@ -41,19 +41,32 @@ class ASGIGateway:
         self.loop = loop
         self.root_path = root_path.rstrip("/").encode("utf-8")
         self.state = state
+        self.busy = 0  # running request tasks, counted only when on_done is set
+        # Called when a request task ends (set by --limit-concurrency's gate).
+        self.on_done: Callable[[], None] | None = None
 
     def start(self, exchange: Any) -> None:
         # The worker cancels what is left at shutdown via asyncio.all_tasks(),
         # so tasks are not tracked here (that cost a set and a callback each).
-        exchange.job = self.loop.create_task(
-            HTTPCycle(exchange).run(self.app, self.scope(exchange))
-        )
+        task = self.loop.create_task(HTTPCycle(exchange).run(self.app, self.scope(exchange)))
+        exchange.job = task
+        if self.on_done is not None:
+            self.busy += 1
+            task.add_done_callback(self._done)
+
+    def _done(self, _: Any) -> None:
+        self.busy -= 1
+        if self.on_done is not None:
+            self.on_done()
 
     def scope(self, exchange: Any) -> dict[str, Any]:
         """The ``http`` connection scope for an exchange."""
         raw_path = exchange.path
-        if self.root_path or b"%" in raw_path:
-            root, rest = split_root_path(decode_path(raw_path), self.root_path)
+        mount = self.root_path
+        if exchange.forwarded and exchange.root_path:
+            mount = exchange.root_path  # X-Forwarded-Prefix from a trusted proxy
+        if mount or b"%" in raw_path:
+            root, rest = split_root_path(decode_path(raw_path), mount)
             root_path = root.decode("utf-8", "replace")
             # ASGI: path is the full path, root_path included.
             path = (root + rest).decode("utf-8", "replace")

@@ -99,6 +99,8 @@ class WSGIGateway:
         )
         self.base = base_environ(threads > 1, FileWrapper)
         self.busy = 0  # requests running or queued in the pool
+        # Called when a pool request ends (set by --limit-concurrency's gate).
+        self.on_done: Callable[[], None] | None = None
 
     def start(self, exchange: Any) -> None:
         if self.pool is None:
@@ -131,6 +133,10 @@ class WSGIGateway:
 
     def _environ(self, exchange: Any, body: Any, length: int | None) -> dict[str, Any]:
         conn = exchange.conn
+        if exchange.forwarded:  # client, scheme or host differ from the connection's
+            base = connection_environ(self.base, exchange)
+            root = exchange.root_path or self.root_path
+            return build_environ(base, exchange, root, body, length)
         conn_environ = conn.scratch
         if conn_environ is None:
             conn_environ = conn.scratch = connection_environ(self.base, exchange)
@@ -237,6 +243,8 @@ class WSGIGateway:
 
     def _decrement(self) -> None:
         self.busy -= 1
+        if self.on_done is not None:
+            self.on_done()
 
     def _run_threaded(self, exchange: Any, stream: Any, length: int | None) -> None:
         exchange.job = threading.get_ident()  # for --request-timeout's stack dump

@@ -30,8 +30,11 @@ from corral.errors import (
     URITooLong,
     VersionNotSupported,
 )
+from corral.http1.admission import before_app, refuse_upgrade
 from corral.http1.context import H1Context, error_log
 from corral.http1.exchange import H1Exchange
+from corral.http1.forwarding import apply_forwarding
+from corral.http1.head import error_response
 from corral.http1.pacing import BusyTimers, Expiry
 from corral.http1.request_head import (
     FRAMING_NAME_SIZES,
@@ -41,8 +44,7 @@ from corral.http1.request_head import (
     read_framing,
 )
 from corral.http1.timeouts import abandon
-from corral.observe.health import HEADERS as HEALTH_HEADERS
-from corral.observe.health import health_answer
+from corral.proxy import ProxyProtocolError, parse_proxy_header
 
 HIGH_WATER = 256 * 1024  # unread request body held before reading pauses
 # Bytes a chunk may spend on framing without extensions: a 16-digit size and two CRLFs.
@@ -73,6 +75,8 @@ class H1Connection(asyncio.Protocol):
         "_head_size",
         "_headers",
         "_in_trailers",
+        "_kept",
+        "_proxy_buffer",
         "_reading_paused",
         "_start",
         "_trailers",
@@ -83,6 +87,7 @@ class H1Connection(asyncio.Protocol):
         "current",
         "deadline",
         "dispatcher",
+        "forwarding",
         "idle_since",
         "limits",
         "loop",
@@ -134,6 +139,9 @@ class H1Connection(asyncio.Protocol):
         )
         self._start = b""  # first bytes of the request line, to tell 501 from 400
         self._upgrade = False
+        self._kept = False  # has answered a request (so an idle spell is keep-alive)
+        self.forwarding = False  # requests need a proxy-header step (see forwarding.py)
+        self._proxy_buffer: bytes | None = None  # a PROXY protocol header is due
 
     # -- asyncio.Protocol ----------------------------------------------------------
 
@@ -142,6 +150,11 @@ class H1Connection(asyncio.Protocol):
         self.client = _address(transport.get_extra_info("peername"))
         self.server = _address(transport.get_extra_info("sockname"))
         self.ctx.connections.add(self)
+        policy = self.ctx.proxy
+        if policy is not None:
+            self.forwarding = policy.per_request(self.client)
+            if policy.expects_proxy_header(self.client):
+                self._proxy_buffer = b""
         self.idle_since = self.ctx.now
         timeout = self.limits.first_byte_timeout
         self.deadline = self.ctx.now + timeout if timeout else 0.0
@@ -149,6 +162,8 @@ class H1Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.state = CLOSED
         self.ctx.connections.discard(self)
+        if self.ctx.conn_limit is not None:
+            self.ctx.conn_limit.lost(self)
         for exchange in (self.current, self.receiving, *self.pipeline):
             if exchange is not None:
                 exchange.disconnected = True
@@ -164,6 +179,10 @@ class H1Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         state = self.state
         if state is IDLE:
+            if self._proxy_buffer is not None:
+                data = self._take_proxy_header(data)
+                if not data:
+                    return
             self.state = state = HEAD
             self._start = data
             timeout = self.limits.header_timeout
@@ -185,6 +204,26 @@ class H1Connection(asyncio.Protocol):
             self._feed_chunked(data)
             return
         self._feed(data)
+
+    def _take_proxy_header(self, data: bytes) -> bytes:
+        """Consume the PROXY protocol header; the bytes after it are HTTP."""
+        buffer = (self._proxy_buffer or b"") + data
+        try:
+            result = parse_proxy_header(buffer)
+        except ProxyProtocolError as exc:
+            self._proxy_buffer = None
+            self.reject(exc)
+            return b""
+        if result is None:
+            self._proxy_buffer = buffer
+            return b""
+        self._proxy_buffer = None
+        if result.client is not None:
+            self.client, self.server = result.client, result.server
+            # The HTTP headers now come from that client, not from the balancer.
+            assert self.ctx.proxy is not None
+            self.forwarding = self.ctx.proxy.per_request(self.client)
+        return buffer[result.consumed :]
 
     def _feed_chunked(self, data: bytes) -> None:
         """Feed chunked body bytes, counting what is not body (chunk sizes, extensions,
@@ -377,45 +416,13 @@ class H1Connection(asyncio.Protocol):
     def _dispatch(self, exchange: H1Exchange) -> None:
         if self.state is CLOSED:
             return
-        if self.ctx.extras and self._before_app(exchange):
+        if self.forwarding:
+            apply_forwarding(self.ctx.proxy, exchange)
+        if self.ctx.extras and before_app(self, exchange):
             return
-        if (exchange.upgrade or exchange.method == "CONNECT") and self._refuse_upgrade(exchange):
+        if (exchange.upgrade or exchange.method == "CONNECT") and refuse_upgrade(exchange):
             return
         self.dispatcher.start(exchange)
-
-    def _before_app(self, exchange: H1Exchange) -> bool:
-        """Optional steps (off by default, so the plain path pays one test for all):
-        access-log timing, the request deadline, pre_request hooks, the health path.
-        True when the request was answered here."""
-        ctx = self.ctx
-        if ctx.access_log is not None:
-            exchange.start_time = self.loop.time()
-        if self.limits.request_timeout:
-            self.timers.start_request(ctx.now)
-            self._arm()
-        if ctx.on_request is not None:
-            ctx.on_request(exchange)
-        if ctx.health_path is not None and exchange.path == ctx.health_path:
-            status, body = health_answer(ctx.healthy)
-            exchange.start_response(status, HEALTH_HEADERS)
-            exchange.write(body, False)
-            return True
-        return False
-
-    def _refuse_upgrade(self, exchange: H1Exchange) -> bool:
-        """CONNECT and Upgrade are not supported yet: answer without switching."""
-        if exchange.method == "CONNECT":
-            exchange.keep_alive = False
-            exchange.fail(501)
-            return True
-        if exchange.upgrade:
-            # RFC 9110 §7.8 lets a server ignore Upgrade; httptools has stopped parsing
-            # at this point, so the connection closes after the response.
-            exchange.keep_alive = False
-            if exchange.has_body:
-                exchange.fail(501)  # its body lies past the point httptools parsed
-                return True
-        return False
 
     def exchange_finished(self, exchange: H1Exchange) -> None:
         """The response is complete: log it, then go on to the next request or close."""
@@ -462,6 +469,7 @@ class H1Connection(asyncio.Protocol):
             self._enter_head()  # the next request's head has begun arriving
         else:
             self.state = IDLE
+            self._kept = True
             if self.ctx.draining:
                 self._close()
                 return
@@ -492,14 +500,9 @@ class H1Connection(asyncio.Protocol):
         if exchange is not None and not exchange.finished:
             exchange.disconnected = True
             exchange.wake()
-        body = f"{error.status} {_REASONS.get(error.status, 'Error')}\n".encode()
-        head = (
-            b"HTTP/1.1 %d %b\r\ncontent-type: text/plain; charset=utf-8\r\n"
-            b"content-length: %d\r\nconnection: close\r\n"
-            % (error.status, _REASONS.get(error.status, "Error").encode(), len(body))
-        )
         if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(head + self.ctx.date.line + self.ctx.server_line + b"\r\n" + body)
+            ctx = self.ctx
+            self.transport.write(error_response(error.status, ctx.date.line + ctx.server_line))
         self._close()
 
     def on_deadline(self) -> None:
@@ -523,6 +526,11 @@ class H1Connection(asyncio.Protocol):
             return
         if expiry is Expiry.REQUEST_TIMEOUT and self.current is not None:
             abandon(self.current, self.limits.request_timeout)
+        self._arm()
+
+    def start_request_clock(self) -> None:
+        """--request-timeout: the app's clock starts now."""
+        self.timers.start_request(self.ctx.now)
         self._arm()
 
     def _arm(self) -> None:
@@ -558,6 +566,15 @@ class H1Connection(asyncio.Protocol):
         elif not self.deadline or closes_at < self.deadline:
             self.deadline = closes_at
 
+    @property
+    def kept_alive_idle(self) -> bool:
+        """Idle between two requests (not a new connection yet to send its first)."""
+        return self.state is IDLE and self._kept
+
+    def evict(self) -> None:
+        """Close to make room for a new connection (--max-connections)."""
+        self._close()
+
     def _close(self) -> None:
         if self.state is not CLOSED:
             self.state = CLOSED
@@ -588,15 +605,3 @@ def _address(value: Any) -> tuple[str, int] | None:
     if isinstance(value, tuple) and len(value) >= 2:
         return (str(value[0]), int(value[1]))
     return None
-
-
-_REASONS = {
-    400: "Bad Request",
-    408: "Request Timeout",
-    413: "Content Too Large",
-    414: "URI Too Long",
-    431: "Request Header Fields Too Large",
-    500: "Internal Server Error",
-    501: "Not Implemented",
-    505: "HTTP Version Not Supported",
-}

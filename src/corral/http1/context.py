@@ -69,6 +69,7 @@ class H1Context:
 
     __slots__ = (
         "access_log",
+        "conn_limit",
         "connections",
         "date",
         "dispatcher",
@@ -82,6 +83,7 @@ class H1Context:
         "on_idle",
         "on_request",
         "on_response",
+        "proxy",
         "requests",
         "server_line",
     )
@@ -103,6 +105,8 @@ class H1Context:
         self.server_line = b"server: corral\r\n" if server_header else b""
         self.access_log = access_log
         self.connections: set[Any] = set()
+        self.conn_limit: Any = None  # --max-connections: told when a connection ends
+        self.proxy: Any = None  # a ProxyPolicy when any proxy setting is on
         self.draining = False
         # True when any optional per-request step is on (access log, request timeout,
         # request hooks, health path, request counting): see H1Connection._before_app.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from corral.gateway.response import EncodedHeaders, without_content_length
 from corral.http1.body import NO_BODY
-from corral.http1.head import STATUS_LINES, status_line
+from corral.http1.head import REASONS, STATUS_LINES, status_line
 from corral.http1.sendfile import send_file
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ class H1Exchange:
         "duration",
         "expect_continue",
         "finished",
+        "forwarded",
         "has_body",
         "headers",
         "http_version",
@@ -57,6 +58,7 @@ class H1Exchange:
         "request_complete",
         "response_headers",
         "response_started",
+        "root_path",
         "scheme",
         "server",
         "start_time",
@@ -84,6 +86,10 @@ class H1Exchange:
         self.client = conn.client
         self.server = conn.server
         self.scheme = "http"
+        # True when a trusted proxy's headers changed client, scheme, host or path;
+        # then root_path (bytes or None) holds a forwarded prefix.
+        self.forwarded = False
+        self.root_path: bytes | None  # set with forwarded; unread otherwise
         self.upgrade = False
         self.body = NO_BODY  # replaced by a BodyBuffer when the request has a body
         self.has_body = False
@@ -279,7 +285,7 @@ class H1Exchange:
             self.wake()
         self.conn.exchange_finished(self)
 
-    def fail(self, status: int = 500) -> None:
+    def fail(self, status: int = 500, headers: bytes = b"") -> None:
         """Answer with a bare error if nothing was sent yet, else abort the connection."""
         if self.finished:
             return
@@ -292,9 +298,10 @@ class H1Exchange:
             self.finished = True
             self.conn.abort_after(self)
             return
-        body = b"Internal Server Error\n" if status == 500 else b"%d\n" % status
+        # A small page that says nothing of the app, the error or the server.
+        body = b"%d %b\n" % (status, (REASONS.get(status) or "Error").encode())
         self.response_headers = EncodedHeaders(
-            b"content-type: text/plain; charset=utf-8\r\n", None, False
+            b"content-type: text/plain; charset=utf-8\r\n" + headers, None, False
         )
         self.status = status
         self.body_started = False

@@ -42,3 +42,32 @@ class DateHeader:
         if second != self.second:
             self.second = second
             self.line = b"date: " + formatdate(second, usegmt=True).encode("ascii") + b"\r\n"
+
+
+def error_response(status: int, extra_lines: bytes) -> bytes:
+    """A complete, small error response that closes the connection.
+
+    The body is the status and its reason only: nothing about the server, the
+    request or the error that an attacker could learn from.
+    """
+    reason = (REASONS.get(status) or "Error").encode()
+    body = b"%d %b\n" % (status, reason)
+    return (
+        b"HTTP/1.1 %d %b\r\ncontent-type: text/plain; charset=utf-8\r\n"
+        b"content-length: %d\r\nconnection: close\r\n%b\r\n%b"
+        % (status, reason, len(body), extra_lines, body)
+    )
+
+
+REASONS = {
+    400: "Bad Request",
+    408: "Request Timeout",
+    413: "Content Too Large",
+    414: "URI Too Long",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+    505: "HTTP Version Not Supported",
+}

@@ -29,8 +29,10 @@ class Acceptor:
         loop: asyncio.AbstractEventLoop,
         sock: socket.socket,
         protocol_factory: Callable[[], asyncio.Protocol],
+        limit: Any = None,
     ) -> None:
         self.loop = loop
+        self.limit = limit  # a ConnectionLimit (--max-connections), or None
         self.sock = sock
         self.protocol_factory = protocol_factory
         self.tcp = sock.family in (socket.AF_INET, socket.AF_INET6)
@@ -50,6 +52,10 @@ class Acceptor:
     def accept_ready(self) -> None:
         """Accept what is waiting (up to a batch)."""
         for _ in range(ACCEPT_BATCH):
+            if self.limit is not None and not self.limit.room():
+                self.stop()
+                self.limit.stopped(self)
+                return
             try:
                 conn, _addr = self.sock.accept()
             except (BlockingIOError, InterruptedError):
@@ -66,6 +72,11 @@ class Acceptor:
                     return
                 raise
             self._hand_over(conn)
+
+    @property
+    def pending(self) -> int:
+        """Connections accepted and still being set up by the loop."""
+        return len(self._pending)
 
     def _hand_over(self, conn: socket.socket) -> None:
         conn.setblocking(False)

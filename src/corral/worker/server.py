@@ -29,10 +29,12 @@ from corral.hooks import HookRequest, HookResponse, HookServer, HookWorker
 from corral.hooks import call as call_hook
 from corral.http1.connection import H1Connection
 from corral.http1.context import H1Context, H1Limits
+from corral.http1.forwarding import ProxyPolicy
 from corral.observe.logsetup import keep_error_logger_enabled, reopen_error_log
 from corral.worker.accept import Acceptor
 from corral.worker.access import AccessLog
 from corral.worker.heartbeat import Heartbeat
+from corral.worker.overload import ConcurrencyGate, ConnectionLimit
 
 error_log = logging.getLogger("corral.error")
 TICK = 0.1  # seconds between clock refreshes, deadline sweeps and access-log flushes
@@ -114,6 +116,7 @@ class Worker:
         self.access: AccessLog | None = None
         self.ctx: H1Context | None = None
         self.gateway: Any = None
+        self.gate: ConcurrencyGate | None = None
         self.lifespan: Lifespan | None = None
         self.stuck_threads = 0  # WSGI app threads still busy when the worker stopped
         self.quick = False  # INT/QUIT: no shutdown delay, no graceful wait
@@ -138,10 +141,11 @@ class Worker:
             self.gateway = WSGIGateway(loaded.app, self.loop, config)
         if config.access_log:
             self.access = AccessLog(config.access_log_format, config.accesslog)
+        dispatcher = self._dispatcher()
         self.ctx = H1Context(
             self.loop,
             H1Limits(config),
-            self.gateway,
+            dispatcher,
             server_header=config.server_header,
             access_log=self.access.log if self.access else None,
         )
@@ -149,6 +153,7 @@ class Worker:
             self.ctx.on_request = self._pre_request
         if "post_request" in self.hooks:
             self.ctx.on_response = self._post_request
+        self.ctx.proxy = ProxyPolicy.from_config(config)
         if config.health_path:
             self.ctx.health_path = config.health_path.encode("latin-1")
         self.ctx.extras = bool(
@@ -158,15 +163,20 @@ class Worker:
             or self.ctx.on_response
             or self.ctx.health_path
             or self.request_limit
+            or self.gate
         )
         if not config.date_header:
             self.ctx.date.line = b""
             self.ctx.date.second = 1 << 62  # never refreshed
         ctx = self.ctx
+        if config.max_connections:
+            ctx.conn_limit = ConnectionLimit(ctx.connections, config.max_connections)
         for sock in self.sockets:
-            acceptor = Acceptor(self.loop, sock, lambda: H1Connection(ctx))
+            acceptor = Acceptor(self.loop, sock, lambda: H1Connection(ctx), ctx.conn_limit)
             acceptor.start()
             self.acceptors.append(acceptor)
+        if ctx.conn_limit is not None:
+            ctx.conn_limit.acceptors = self.acceptors
         self.phase = Phase.SERVING
         error_log.info("Worker %d serving %s (%s)", os.getpid(), config.app, loaded.interface)
         if self.heartbeat is not None:
@@ -177,6 +187,22 @@ class Worker:
         await self._drain()
         call_hook(self.hooks, "worker_exit", HookServer(config), self.hook_worker)
         return 0
+
+    def _dispatcher(self) -> Any:
+        """The gateway, behind a --limit-concurrency gate when one is set."""
+        config = self.config
+        if not config.limit_concurrency:
+            return self.gateway
+        if isinstance(self.gateway, WSGIGateway) and self.gateway.pool is None:
+            error_log.warning(
+                "--limit-concurrency has no effect with --threads 1: a WSGI worker "
+                "without threads runs one request at a time"
+            )
+            return self.gateway
+        self.gate = ConcurrencyGate(
+            self.gateway, config.limit_concurrency, config.queue_size, config.queue_timeout
+        )
+        return self.gate
 
     def _pre_request(self, exchange: Any) -> None:
         call_hook(self.hooks, "pre_request", self.hook_worker, HookRequest(exchange))
@@ -248,6 +274,8 @@ class Worker:
             deadline = conn.deadline
             if deadline and deadline <= now:
                 conn.on_deadline()
+        if self.gate is not None and self.gate.queue:
+            self.gate.expire(now)
         if self.access is not None:
             self.access.tick(wall)
         self.loop.call_later(TICK, self._tick)
@@ -260,6 +288,8 @@ class Worker:
             acceptor.accept_ready()  # answer what already waits in the backlog
             acceptor.stop()
         ctx = self.ctx
+        if ctx.conn_limit is not None:
+            ctx.conn_limit.paused.clear()  # not to be restarted when connections end
         ctx.draining = True
         ctx.on_idle = self._check_all_closed
         for conn in list(ctx.connections):
