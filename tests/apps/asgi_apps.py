@@ -291,20 +291,37 @@ async def lifespan_marker(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 BIG_CHUNK = bytes(range(256)) * 256  # 64 KiB
-BIG_CHUNKS = 16  # 1 MiB in all
 
 
 async def attack_target(scope: Scope, receive: Receive, send: Send) -> None:
-    """What slow-client attacks aim at: ``/big`` is 1 MiB sent in 64 KiB chunks (more than
-    the socket buffers hold); anything else reads the whole body and answers its size."""
+    """What slow-client attacks aim at: ``/big?mib=N`` is N MiB (default 1) sent in 64 KiB
+    chunks; anything else reads the whole request body and answers its size."""
     if scope["type"] == "lifespan":
         return await lifespan_noop(receive, send)
     if scope["path"] == "/big":
-        size = str(len(BIG_CHUNK) * BIG_CHUNKS).encode()
+        chunks = 16 * int(query(scope).get("mib", 1))
+        size = str(len(BIG_CHUNK) * chunks).encode()
         headers = [*TEXT, (b"content-length", size)]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        for n in range(1, BIG_CHUNKS + 1):
-            await send({"type": "http.response.body", "body": BIG_CHUNK, "more_body": n < BIG_CHUNKS})
+        for n in range(1, chunks + 1):
+            await send({"type": "http.response.body", "body": BIG_CHUNK, "more_body": n < chunks})
         return
+    body, _ = await read_body(receive)
+    await respond(send, f"read {len(body)}".encode())
+
+
+async def late_reader(scope: Scope, receive: Receive, send: Send) -> None:
+    """Waits ``?sleep=`` seconds before reading the body, then answers its size; a
+    ``?status=`` answers that status with ``content-length: 0`` without reading."""
+    if scope["type"] == "lifespan":
+        return await lifespan_noop(receive, send)
+    params = query(scope)
+    if "status" in params:
+        headers = [(b"content-length", b"0")]
+        status = int(params["status"])
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await asyncio.sleep(float(params.get("sleep", 0)))
     body, _ = await read_body(receive)
     await respond(send, f"read {len(body)}".encode())

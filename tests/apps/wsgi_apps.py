@@ -329,15 +329,14 @@ def block_loop(environ: Environ, start_response: StartResponse) -> list[bytes]:
 
 
 BIG_CHUNK = bytes(range(256)) * 256  # 64 KiB
-BIG_CHUNKS = 16  # 1 MiB in all
 
 
 def attack_target(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-    """What slow-client attacks aim at: ``/big`` is 1 MiB sent in 64 KiB chunks (more than
-    the socket buffers hold); anything else reads the whole body and answers its size."""
+    """What slow-client attacks aim at: ``/big?mib=N`` is N MiB (default 1) sent in 64 KiB
+    chunks; anything else reads the whole request body and answers its size."""
     if environ["PATH_INFO"] == "/big":
-        size = len(BIG_CHUNK) * BIG_CHUNKS
-        start_response("200 OK", [*TEXT, ("Content-Length", str(size))])
-        return (BIG_CHUNK for _ in range(BIG_CHUNKS))
+        chunks = 16 * int(query(environ).get("mib", 1))
+        start_response("200 OK", [*TEXT, ("Content-Length", str(len(BIG_CHUNK) * chunks))])
+        return (BIG_CHUNK for _ in range(chunks))
     body = environ["wsgi.input"].read()
     return respond(start_response, f"read {len(body)}".encode())
