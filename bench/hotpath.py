@@ -15,17 +15,18 @@ import argparse
 import asyncio
 import sys
 import time
-import types
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "apps"))
 
+from corral.config.loader import load_config
 from corral.gateway.asgi import ASGIGateway
 from corral.gateway.wsgi import WSGIGateway
 from corral.http1.connection import H1Connection
 from corral.http1.context import H1Context, H1Limits
+from corral.http1.forwarding import ProxyPolicy
 
 WRK_REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n"
 BROWSER_REQUEST = (
@@ -37,22 +38,9 @@ BROWSER_REQUEST = (
     b"Upgrade-Insecure-Requests: 1\r\nSec-Fetch-Dest: document\r\n"
     b"Sec-Fetch-Mode: navigate\r\nSec-Fetch-Site: none\r\nReferer: https://example.com/\r\n\r\n"
 )
-SETTINGS = types.SimpleNamespace(
-    limit_request_line=8190,
-    limit_request_fields=100,
-    limit_request_field_size=8190,
-    limit_request_head=65536,
-    limit_request_body=1 << 30,
-    header_timeout=10.0,
-    first_byte_timeout=10.0,
-    keepalive=75.0,
-    drain_limit=1 << 20,
-    request_timeout=0.0,
-    root_path="",
-    body_spool_threshold=1 << 20,
-    wsgi_chunked_buffer=10 << 20,
-    threads=1,
-)
+# The defaults a user gets (proxy headers from 127.0.0.1 included), access log off
+# as in the throughput benchmarks.
+SETTINGS = load_config(["--no-access-log"], {}, Path.cwd())
 
 
 class CountingTransport:
@@ -89,6 +77,7 @@ async def measure(interface: str, request: bytes, total: int, connections: int =
         else ASGIGateway(hello_asgi.app, loop, "", None)
     )
     ctx = H1Context(loop, H1Limits(SETTINGS), gateway, server_header=True, access_log=None)
+    ctx.proxy = ProxyPolicy.from_config(SETTINGS)
     transports = [CountingTransport() for _ in range(connections)]
     conns = []
     for transport in transports:

@@ -15,7 +15,10 @@ responses go out in order. Bytes after an Upgrade/CONNECT point are never parsed
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
+import socket
+import struct
 from collections import deque
 from typing import Any
 
@@ -41,12 +44,15 @@ from corral.http1.request_head import (
     METHODS,
     head_size,
     method_error,
+    other_target_form,
     read_framing,
 )
 from corral.http1.timeouts import abandon
 from corral.proxy import ProxyProtocolError, parse_proxy_header
 
 HIGH_WATER = 256 * 1024  # unread request body held before reading pauses
+REQUEST_LINE_EXTRA = 64  # method, spaces, version and CRLF of a request line, at most
+ZERO_LINGER = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close sends RST
 # Bytes a chunk may spend on framing without extensions: a 16-digit size and two CRLFs.
 CHUNK_FRAMING = 24
 
@@ -71,11 +77,14 @@ class H1Connection(asyncio.Protocol):
         "_chunks",
         "_drain_waiter",
         "_drained",
+        "_error_due",
+        "_field_mark",
         "_framing",
         "_head_size",
         "_headers",
         "_in_trailers",
         "_kept",
+        "_method_start",
         "_proxy_buffer",
         "_reading_paused",
         "_start",
@@ -138,6 +147,9 @@ class H1Connection(asyncio.Protocol):
             request_timeout=limits.request_timeout,
         )
         self._start = b""  # first bytes of the request line, to tell 501 from 400
+        self._method_start: bytes | None = None  # a refused method, until its end is seen
+        self._error_due: ProtocolError | None = None  # answered after earlier requests
+        self._field_mark = 0  # _head_size when a header field last completed
         self._upgrade = False
         self._kept = False  # has answered a request (so an idle spell is keep-alive)
         self.forwarding = False  # requests need a proxy-header step (see forwarding.py)
@@ -188,7 +200,10 @@ class H1Connection(asyncio.Protocol):
             timeout = self.limits.header_timeout
             self.deadline = self.ctx.now + timeout if timeout else 0.0
         elif state is CLOSED or self._upgrade:
-            return  # never parse past an upgrade point, nor after an error
+            # Never parse past an upgrade point, nor after an error.
+            if self._method_start is not None and state is not CLOSED:
+                self._more_method(data)
+            return
         if self.receiving is None:
             # These bytes start or continue a request head (also a pipelined one
             # behind a busy request). httptools buffers a partial field itself,
@@ -200,10 +215,16 @@ class H1Connection(asyncio.Protocol):
                 return
             if len(self._start) < 64 and self._start is not data:
                 self._start += data[:64]
+            if size > self.limits.request_field_size:
+                self._feed_long_head(data)
+                return
         elif self.receiving.chunked_request:
             self._feed_chunked(data)
             return
-        self._feed(data)
+        try:  # inline rather than a call to _feed: this runs for every request
+            self.parser.feed_data(data)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            self._parse_stopped(exc, data)
 
     def _take_proxy_header(self, data: bytes) -> bytes:
         """Consume the PROXY protocol header; the bytes after it are HTTP."""
@@ -236,23 +257,57 @@ class H1Connection(asyncio.Protocol):
         if self._chunk_meta > self.limits.raw_head + CHUNK_FRAMING * self._chunks:
             self.reject(HeadersTooLarge("chunk extensions or trailers too large"))
 
+    def _feed_long_head(self, data: bytes) -> None:
+        """Feed a head that has grown past one field's limit. httptools checks no
+        size and reports a field only once it ends, so one never-ending field would
+        otherwise be read up to the whole-head limit."""
+        fields = len(self._headers)
+        self._feed(data)
+        if self.state is CLOSED or self.receiving is not None or not self._head_size:
+            return  # answered, or the head is complete
+        if len(self._headers) != fields:
+            self._field_mark = self._head_size
+        # Before the first field, the request line (method, target, version) counts too.
+        line = 0 if self._field_mark else len(self._url) + REQUEST_LINE_EXTRA
+        if self._head_size - self._field_mark > self.limits.request_field_size + line:
+            self.reject(HeadersTooLarge("request header field too large"))
+
     def _feed(self, data: bytes) -> None:
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            self._parse_stopped(exc, data)
+
+    def _parse_stopped(self, exc: Exception, data: bytes) -> None:
+        """httptools stopped: at an upgrade point, or on an error to answer."""
+        if isinstance(exc, httptools.HttpParserUpgrade):
             self._upgrade = True
             self.transport.pause_reading()
-        except httptools.HttpParserCallbackError as exc:
+        elif isinstance(exc, httptools.HttpParserCallbackError):
             cause = exc.__context__
             if isinstance(cause, ProtocolError):
                 self.reject(cause)
             else:
-                error_log.exception("internal error while parsing a request")
+                error_log.exception("internal error while parsing a request", exc_info=cause)
                 self.reject(ProtocolError("internal error", 500))
-        except httptools.HttpParserInvalidMethodError:
-            self.reject(method_error(self._start or data))
-        except httptools.HttpParserError as exc:
+        elif isinstance(exc, httptools.HttpParserInvalidMethodError):
+            self._method_start = b""
+            self._upgrade = True  # parse nothing more
+            self._more_method(b"" if self._kept else self._start)
+        elif "Invalid HTTP version" in str(exc):  # llhttp's words for HTTP/1.2, HTTP/3.0
+            self.reject(VersionNotSupported(f"malformed request: {exc}"))
+        else:
             self.reject(BadRequest(f"malformed request: {exc}"))
+
+    def _more_method(self, data: bytes) -> None:
+        """llhttp refuses an unknown method at its first odd byte; whether it is a
+        well-formed method (501) or garbage (400) shows once the space after it
+        has arrived, so bytes are gathered until then (bounded: 64)."""
+        start = (self._method_start or b"") + data[:64]
+        self._method_start = start
+        if b" " in start or b"\n" in start or len(start) >= 64 or self._kept:
+            self._method_start = None
+            self.reject(method_error(start))
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -333,17 +388,20 @@ class H1Connection(asyncio.Protocol):
         ):
             raise HeadersTooLarge("request head too large")
         method = parser.get_method()
+        url = self._url
+        if not url.startswith(b"/"):
+            url, headers = other_target_form(url, method, headers)
         exchange = H1Exchange(
             self,
             METHODS.get(method) or method.decode("ascii"),
-            self._url,
+            url,
             version,
             headers,
             parser.should_keep_alive() and limits.keepalive > 0,
         )
         self._url = b""
         self._headers = []
-        self._head_size = 0
+        self._head_size = self._field_mark = 0
         if parser.should_upgrade():
             exchange.upgrade = True
         framing = self._framing
@@ -435,7 +493,7 @@ class H1Connection(asyncio.Protocol):
                 ctx.on_response(exchange)
         if exchange is not self.current:
             return
-        if not exchange.keep_alive or self._upgrade:
+        if not exchange.keep_alive or (self._upgrade and self._error_due is None):
             self._close()
         elif exchange.request_complete:
             self._next()
@@ -463,6 +521,9 @@ class H1Connection(asyncio.Protocol):
             self.loop.call_soon(self._dispatch, exchange)
             if not self.pipeline:
                 self._resume_reading()
+            return
+        if self._error_due is not None:
+            self.reject(self._error_due)  # the requests before it are answered
             return
         self.timers.clear()
         if self._url or self._headers:
@@ -492,8 +553,23 @@ class H1Connection(asyncio.Protocol):
     # -- errors, timeouts, closing -------------------------------------------------
 
     def reject(self, error: ProtocolError) -> None:
-        """Answer a protocol error (if no response is under way) and close."""
+        """Answer a protocol error (if no response is under way) and close.
+
+        An error in a pipelined request waits until the requests before it have
+        been answered (RFC 9112 §9.3.2: responses in order); nothing after it is
+        parsed, and the connection closes after its error response.
+        """
         exchange = self.current
+        bad = self.receiving
+        if exchange is not None and bad is not exchange and self.state is not CLOSED:
+            if bad is not None:
+                self.receiving = None
+                with contextlib.suppress(ValueError):
+                    self.pipeline.remove(bad)
+            self._error_due = error
+            self._upgrade = True  # parse nothing more
+            self._pause_reading()
+            return
         if exchange is not None and exchange.response_started:
             self._close()
             return
@@ -517,9 +593,7 @@ class H1Connection(asyncio.Protocol):
     def _busy_deadline(self) -> None:
         expiry = self.timers.expired(self.ctx.now, self._body_bytes, self._body_remaining())
         if expiry is Expiry.WRITE_STALL:
-            # close() would wait for the buffer to drain, which is what is not happening.
-            self.state = CLOSED
-            self.transport.abort()
+            self._reset()
             return
         if expiry is Expiry.BODY_TOO_SLOW:
             self.reject(RequestTimeout("request body arrived too slowly"))
@@ -574,6 +648,17 @@ class H1Connection(asyncio.Protocol):
     def evict(self) -> None:
         """Close to make room for a new connection (--max-connections)."""
         self._close()
+
+    def _reset(self) -> None:
+        """Drop a client that reads nothing. close() would wait for the buffer to
+        drain, and a plain abort leaves the kernel sending the socket's queued bytes
+        (megabytes) at the client's pace; a zero linger makes it send a reset."""
+        self.state = CLOSED
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, ZERO_LINGER)
+        self.transport.abort()
 
     def _close(self) -> None:
         if self.state is not CLOSED:

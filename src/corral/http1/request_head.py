@@ -32,6 +32,7 @@ FRAMING_NAME_SIZES = frozenset({4, 6, 14, 17})
 def read_framing(exchange: H1Exchange, version: str, fields: list[tuple[bytes, bytes]]) -> None:
     """Content-Length, Transfer-Encoding, Expect and Host, as far as the gateways need them."""
     host_count = 0
+    codings: list[bytes] = []
     for name, value in fields:
         if name == b"content-length":
             if exchange.content_length is not None or not value.isdigit():
@@ -40,9 +41,7 @@ def read_framing(exchange: H1Exchange, version: str, fields: list[tuple[bytes, b
         elif name == b"transfer-encoding":
             if version == "1.0":
                 raise BadRequest("Transfer-Encoding in an HTTP/1.0 request")
-            if value.lower() != b"chunked":
-                raise transfer_coding_error(value)
-            exchange.chunked_request = True
+            codings.append(value)
         elif name == b"expect":
             if value.lower() == b"100-continue":
                 exchange.expect_continue = True
@@ -52,6 +51,12 @@ def read_framing(exchange: H1Exchange, version: str, fields: list[tuple[bytes, b
                 raise BadRequest("invalid Host header")
     if host_count > 1 or (host_count == 0 and version == "1.1"):
         raise BadRequest("an HTTP/1.1 request needs exactly one Host header")
+    if codings:
+        # Field lines of one name form one list (RFC 9110 §5.3).
+        coding = codings[0] if len(codings) == 1 else b", ".join(codings)
+        if coding.lower() != b"chunked":
+            raise transfer_coding_error(coding)
+        exchange.chunked_request = True
     if exchange.chunked_request or exchange.content_length:
         exchange.has_body = True
         exchange.body = BodyBuffer()
@@ -86,6 +91,35 @@ def valid_host(value: bytes) -> bool:
     if colon and (not port or port.isdigit()) and not name.translate(None, _REG_NAME_BYTES):
         return True
     return value[:1] == b"[" and _IP_LITERAL.match(value) is not None
+
+
+def other_target_form(
+    url: bytes, method: bytes, headers: list[tuple[bytes, bytes]]
+) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """The origin-form path of a target that is not one, and the headers to use.
+
+    RFC 9112 §3.2.4: ``*`` only with OPTIONS. §3.2.2: an absolute-form target
+    (``http://host/path``, sent to proxies) names the host, which then replaces
+    the Host header. Authority-form is CONNECT's, which is answered 501 later.
+    """
+    if url == b"*":
+        if method != b"OPTIONS":
+            raise BadRequest("the asterisk target is only for OPTIONS")
+        return url, headers
+    scheme, sep, rest = url.partition(b"://")
+    if not sep:
+        if method == b"CONNECT":
+            return url, headers
+        raise BadRequest("request target is not in origin or absolute form")
+    if scheme.lower() not in (b"http", b"https"):
+        raise BadRequest("absolute-form target with a scheme other than http(s)")
+    cut = min((i for i in (rest.find(b"/"), rest.find(b"?")) if i >= 0), default=len(rest))
+    authority, path = rest[:cut], rest[cut:]
+    if not authority or b"@" in authority or not valid_host(authority):
+        raise BadRequest("invalid authority in an absolute-form target")
+    if not path.startswith(b"/"):
+        path = b"/" + path
+    return path, [(n, authority if n == b"host" else v) for n, v in headers]
 
 
 METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")}
