@@ -159,8 +159,14 @@ class FakeTransport:
             if self.protocol is not None:
                 self.loop.call_soon(self.protocol.connection_lost, None)
 
+    def abort(self) -> None:
+        self.close()
+
     def is_closing(self) -> bool:
         return self.closed
+
+    def get_write_buffer_size(self) -> int:
+        return 0  # the fake client reads everything at once
 
     def pause_reading(self) -> None:
         self.paused = True
@@ -252,7 +258,20 @@ def chunks_of(data: bytes, splits: list[int]) -> list[bytes]:
     """``data`` cut at the given offsets (out-of-range and repeated ones ignored)."""
     cuts = sorted({s for s in splits if 0 < s < len(data)})
     bounds = [0, *cuts, len(data)]
-    return [data[a:b] for a, b in pairwise(bounds)]
+    return [data[a:b] for a, b in pairwise(bounds) if b > a]
+
+
+def describe(
+    data: bytes, splits: list[int], limits: Mapping[str, Any] | None, **kwargs: Any
+) -> str:
+    """A ``run_one(...)`` call that repeats a run (to paste into a report or a test)."""
+    if len(data) > 2 and splits == list(range(1, len(data))):
+        cuts = f"list(range(1, {len(data)}))"  # byte by byte
+    else:
+        cuts = repr(splits)
+    named = "".join(f", {name}={value!r}" for name, value in kwargs.items())
+    profile = "SMALL_LIMITS" if limits == SMALL_LIMITS else repr(limits)
+    return f"run_one({data!r}, {cuts}, {profile}{named})"
 
 
 # -- one run ---------------------------------------------------------------------------------
@@ -407,15 +426,19 @@ def _judge(
         kind = "closed"
         if timed_out_state != "idle":
             problems.append("closed without a response, and not by an idle timeout")
+    finished = [exchange for exchange in app.dispatched if exchange.finished]
+    last = finished[-1] if finished else None
     if (
         not errors
-        and answered
+        and last is not None
+        and last.keep_alive
+        and last.request_complete
         and transport.closed
         and timed_out_state != "idle"
-        and b"\r\nconnection: close\r\n" not in transport.writes[-1]
-        and conn._drained <= conn.limits.drain_limit
     ):
-        notes.append("closed without a word after a keep-alive response")
+        # The last response promised keep-alive and its request was read whole, yet
+        # the connection closed with nothing said: a request behind it may be lost.
+        notes.append("closed without a word after a complete keep-alive exchange")
     return Outcome(
         kind=kind,
         status=status,

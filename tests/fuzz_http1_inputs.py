@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fuzz_http1 import ANSWER_MODES, SMALL_LIMITS
+from fuzz_http1 import ANSWER_MODES, SMALL_LIMITS, describe
 
 
 def _request(
@@ -245,11 +245,7 @@ class Case:
         return {"answers": self.answers, "timeout": self.timeout}
 
     def __str__(self) -> str:
-        limits = "SMALL_LIMITS" if self.limits else "None"
-        return (
-            f"run_one({self.data!r}, {self.splits!r}, {limits}, "
-            f"answers={self.answers!r}, timeout={self.timeout})"
-        )
+        return describe(self.data, self.splits, self.limits, **self.kwargs())
 
 
 def random_payload(rng: random.Random, op: str) -> bytes:

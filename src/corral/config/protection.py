@@ -11,10 +11,9 @@ from corral.proxy.trust import TrustedPeers
 class PeerPattern(Str):
     """An IP address, a CIDR network, 'unix' or '*'."""
 
-    expected = "an IP address, a CIDR network (such as 10.0.0.0/8), 'unix' or '*'"
-
     def __init__(self) -> None:
         super().__init__("ADDRESS", empty=False)
+        self.expected = "an IP address, a CIDR network (such as 10.0.0.0/8), 'unix' or '*'"
 
     def parse(self, raw: object) -> str:
         text = super().parse(raw).strip()

@@ -493,8 +493,10 @@ class H1Connection(asyncio.Protocol):
                 ctx.on_response(exchange)
         if exchange is not self.current:
             return
-        if not exchange.keep_alive or (self._upgrade and self._error_due is None):
-            self._close()
+        if not exchange.keep_alive or (
+            self._upgrade and self._error_due is None and not self.pipeline
+        ):
+            self._close()  # (a queued Upgrade/CONNECT request is still answered: 501)
         elif exchange.request_complete:
             self._next()
         else:
