@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from corral.gateway.paths import decode_path, split_root_path
-from corral.gateway.response import EncodedHeaders, InvalidResponse, encode_headers, final_status
+from corral.gateway.response import EncodedHeaders, InvalidResponse, encode_headers
 
 error_log = logging.getLogger("corral.error")
 
@@ -157,9 +157,9 @@ class HTTPCycle:
             self.started = True
             try:
                 status = message["status"]
-                if type(status) is not int:
-                    raise InvalidResponse(f"status must be an int, got {status!r}")
-                final_status(status)
+                # A final status (RFC 9110 §15): 1xx are interim, 101 would switch protocols.
+                if type(status) is not int or not 200 <= status <= 599:
+                    raise InvalidResponse(f"status must be an int from 200 to 599: {status!r}")
                 headers = _encode(message.get("headers", ()))
             except (InvalidResponse, KeyError) as exc:
                 raise _violation(exchange, f"invalid http.response.start: {exc}") from None

@@ -41,6 +41,7 @@ from corral.http1.request_head import (
     other_target_form,
     read_framing,
 )
+from corral.proxy import FORWARDING_HEADERS
 
 HIGH_WATER = 256 * 1024  # unread request body held before reading pauses
 
@@ -360,7 +361,12 @@ class H1Connection(ConnectionGuards, asyncio.Protocol):
         if self.state is CLOSED:
             return
         if self.forwarding:
-            apply_forwarding(self.ctx.proxy, exchange)
+            # The scan for forwarding headers is inlined: on a trusted connection it
+            # runs for every request, and most carry none.
+            for name, _ in exchange.headers:
+                if name in FORWARDING_HEADERS:
+                    apply_forwarding(self.ctx.proxy, exchange)
+                    break
         if self.ctx.extras and before_app(self, exchange):
             return
         if (exchange.upgrade or exchange.method == "CONNECT") and refuse_upgrade(exchange):

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from corral.proxy import (
-    FORWARDING_HEADERS,
     ForwardedOptions,
     TrustedPeers,
     resolve_forwarded,
@@ -54,13 +53,9 @@ class ProxyPolicy:
 
 def apply_forwarding(policy: ProxyPolicy, exchange: H1Exchange) -> None:
     """Make the exchange show what a trusted proxy says, or strip what an untrusted
-    peer sent (the per-connection decision said one of the two is due)."""
+    peer sent (the per-connection decision said one of the two is due, and the
+    request carries at least one forwarding header)."""
     headers = exchange.headers
-    for name, _ in headers:  # has_forwarding(), inlined: this runs per request
-        if name in FORWARDING_HEADERS:
-            break
-    else:
-        return
     client = exchange.client
     if not policy.trusted.trusts(client[0] if client else None):
         exchange.headers = strip_forwarding(headers)
