@@ -9,22 +9,8 @@ survives the JSON round trip unchanged.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+from asgi_apps import Receive, Scope, Send, lifespan_noop
 
 
 def _text(data: bytes) -> str:
@@ -34,7 +20,7 @@ def _text(data: bytes) -> str:
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
     """Read the whole body, then describe the request as JSON (nothing if the client left)."""
     if scope["type"] == "lifespan":
-        return await _lifespan(receive, send)
+        return await lifespan_noop(receive, send)
     parts: list[bytes] = []
     while True:
         message = await receive()
