@@ -301,7 +301,7 @@ class HttpSettings:
         flags=["--first-byte-timeout"],
     )
     header_timeout: float = setting(
-        10.0,
+        5.0,
         Float(exclusive=True),
         "Seconds to receive the complete request head, from its first byte.",
         flags=["--header-timeout"],
