@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ from corral.gateway.wsgi import WSGIGateway
 from corral.http1.connection import H1Connection
 from corral.http1.context import H1Context, H1Limits
 from corral.http1.forwarding import ProxyPolicy
+from corral.worker.access import AccessLog
 
 WRK_REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n"
 BROWSER_REQUEST = (
@@ -65,7 +67,9 @@ class CountingTransport:
     def close(self) -> None: ...
 
 
-async def measure(interface: str, request: bytes, total: int, connections: int = 64) -> float:
+async def measure(
+    interface: str, request: bytes, total: int, connections: int = 64, access_log: bool = False
+) -> float:
     """Microseconds per request, over ``total`` requests spread over ``connections``."""
     import hello_asgi
     import hello_wsgi
@@ -76,8 +80,12 @@ async def measure(interface: str, request: bytes, total: int, connections: int =
         if interface == "wsgi"
         else ASGIGateway(hello_asgi.app, loop, "", None)
     )
-    ctx = H1Context(loop, H1Limits(SETTINGS), gateway, server_header=True, access_log=None)
+    log = AccessLog(SETTINGS.access_log_format, os.devnull) if access_log else None
+    ctx = H1Context(
+        loop, H1Limits(SETTINGS), gateway, server_header=True, access_log=log.log if log else None
+    )
     ctx.proxy = ProxyPolicy.from_config(SETTINGS)
+    ctx.extras = log is not None  # as the worker sets it (checks_before_app stays off)
     transports = [CountingTransport() for _ in range(connections)]
     conns = []
     for transport in transports:
@@ -103,12 +111,14 @@ def main() -> None:
     parser.add_argument("--browser", action="store_true", help="a 12-header browser request")
     parser.add_argument("--requests", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--access-log", action="store_true", help="the default access log on")
     args = parser.parse_args()
     import uvloop
 
     request = BROWSER_REQUEST if args.browser else WRK_REQUEST
     figures = [
-        uvloop.run(measure(args.interface, request, args.requests)) for _ in range(args.repeat)
+        uvloop.run(measure(args.interface, request, args.requests, access_log=args.access_log))
+        for _ in range(args.repeat)
     ]
     kind = "browser" if args.browser else "wrk"
     print(

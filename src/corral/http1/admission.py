@@ -17,11 +17,9 @@ if TYPE_CHECKING:
 
 
 def before_app(conn: H1Connection, exchange: H1Exchange) -> bool:
-    """Access-log timing, the request clock, pre_request hooks and the health path.
-    True when the request was answered here."""
+    """The request clock, pre_request hooks and the health path (when one is on:
+    ``ctx.checks_before_app``). True when the request was answered here."""
     ctx = conn.ctx
-    if ctx.access_log is not None:
-        exchange.start_time = conn.loop.time()
     if conn.limits.request_timeout:
         conn.start_request_clock()
     if ctx.on_request is not None:

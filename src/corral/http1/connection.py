@@ -367,8 +367,11 @@ class H1Connection(ConnectionGuards, asyncio.Protocol):
                 if name in FORWARDING_HEADERS:
                     apply_forwarding(self.ctx.proxy, exchange)
                     break
-        if self.ctx.extras and before_app(self, exchange):
-            return
+        ctx = self.ctx
+        if ctx.extras:  # any optional step is on; the access log's is inlined
+            exchange.start_time = self.loop.time()
+            if ctx.checks_before_app and before_app(self, exchange):
+                return
         if (exchange.upgrade or exchange.method == "CONNECT") and refuse_upgrade(exchange):
             return
         self.dispatcher.start(exchange)

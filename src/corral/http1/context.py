@@ -72,6 +72,7 @@ class H1Context:
 
     __slots__ = (
         "access_log",
+        "checks_before_app",
         "conn_limit",
         "connections",
         "date",
@@ -114,6 +115,8 @@ class H1Context:
         # True when any optional per-request step is on (access log, request timeout,
         # request hooks, health path, request counting): see H1Connection._before_app.
         self.extras = False
+        # True when the request timeout, pre_request hooks or the health path is on.
+        self.checks_before_app = False
         self.health_path: bytes | None = None  # answered by corral itself, before the app
         self.requests = 0  # responses completed (for --max-requests)
         # pre_request/post_request hooks of a gunicorn-style config, when defined.

@@ -29,6 +29,17 @@ EXCHANGE_FIELDS = {
     "duration": "e.duration",
     "pid": "_PID",
     "environ": "_ENVIRON",
+    # Safe as they are: the address is one the socket, or a proxy header parsed as an
+    # IP address, gave; the method is a token the parser accepted.
+    "remote_addr_text": "(e.client[0] if e.client else '-')",
+    "method_text": "e.method",
+    # llhttp lets only printable ASCII into a target, so only a quote or a backslash
+    # calls for escaping; the check runs on the bytes, before any decoding.
+    "target_text": (
+        "(_t.decode('latin-1') if b'\"' not in "
+        "(_t := (e.path + b'?' + e.query if e.query else e.path)) and b'\\\\' not in _t "
+        "else escape(_t.decode('latin-1')))"
+    ),
     "headers_lowercase": "yes",  # the HTTP/1.1 driver lowercases names as it parses
 }
 

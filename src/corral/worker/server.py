@@ -156,12 +156,13 @@ class Worker:
         self.ctx.proxy = ProxyPolicy.from_config(config)
         if config.health_path:
             self.ctx.health_path = config.health_path.encode("latin-1")
+        self.ctx.checks_before_app = bool(
+            config.request_timeout or self.ctx.on_request or self.ctx.health_path
+        )
         self.ctx.extras = bool(
             self.access
-            or config.request_timeout
-            or self.ctx.on_request
+            or self.ctx.checks_before_app
             or self.ctx.on_response
-            or self.ctx.health_path
             or self.request_limit
             or self.gate
         )
