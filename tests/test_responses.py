@@ -66,3 +66,22 @@ def test_error_pages_are_small_and_say_nothing_of_the_server(start_server):
     response = wire.response()
     assert (response.status, response.body) == (400, b"400 Bad Request\n")
     assert response.get("server") == "corral"  # no version, ever
+
+
+def test_streamed_and_whole_responses_stay_in_order_when_pipelined(start_server):
+    # Streamed pieces are queued and written at the end of a loop turn; a whole
+    # response that follows on the same connection must still come after them.
+    server = start_server("wsgi_apps:path_pieces")
+    paths = [f"/stream/{n}" if n % 2 else f"/whole/{n}" for n in range(30)]
+    wire = Wire(server.connect())
+    wire.send(b"".join(get(path) for path in paths))
+    assert [wire.response().body.decode() for _ in paths] == paths
+
+
+def test_a_big_streamed_response_arrives_whole(start_server):
+    server = start_server("asgi_apps:attack_target")  # /big: 8 MiB in 64 KiB chunks
+    wire = Wire(server.connect(), timeout=20)
+    wire.send(get("/big?mib=8") + get("/big?mib=1"))
+    first, second = wire.response(), wire.response()
+    assert (len(first.body), len(second.body)) == (8 << 20, 1 << 20)
+    assert first.body[: 1 << 20] == second.body

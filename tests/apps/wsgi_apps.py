@@ -340,3 +340,12 @@ def attack_target(environ: Environ, start_response: StartResponse) -> Iterable[b
         return (BIG_CHUNK for _ in range(chunks))
     body = environ["wsgi.input"].read()
     return respond(start_response, f"read {len(body)}".encode())
+
+
+def path_pieces(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """Echoes the path: streamed in three pieces under /stream/, whole otherwise."""
+    path = environ["PATH_INFO"].encode()
+    start_response("200 OK", TEXT)
+    if path.startswith(b"/stream/"):
+        return iter([path[:3], path[3:7], path[7:]])
+    return [path]

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 LAST_CHUNK = b"0\r\n\r\n"
+CRLF = b"\r\n"
 
 
 class H1Exchange:
@@ -128,6 +129,7 @@ class H1Exchange:
         """
         if self.expect_continue and not self._continue_sent and not self.response_started:
             self._continue_sent = True
+            self.conn.flush_out()
             self.conn.transport.write(CONTINUE)
             self.conn.open_body_window()  # the client was waiting for this to send
 
@@ -179,17 +181,20 @@ class H1Exchange:
             self._emit_head(data, more)
             return
         framing = self._framing
+        conn = self.conn
         if framing == 0:
             data = self._clip(data)
             if data:
-                self.conn.transport.write(data)
+                conn.write_body(data)
         elif framing == 1:
             if data:
-                self.conn.transport.write(b"%x\r\n%b\r\n" % (len(data), data))
-            if not more:
-                self.conn.transport.write(LAST_CHUNK)
+                conn.write_body(b"%x\r\n" % len(data))
+                conn.write_body(data)
+                conn.write_body(CRLF if more else CRLF + LAST_CHUNK)
+            elif not more:
+                conn.write_body(LAST_CHUNK)
         elif framing == 2 and data:
-            self.conn.transport.write(data)
+            conn.write_body(data)
         self.bytes_sent += len(data) if framing != 3 else 0
         if not more:
             self._finish()
@@ -226,9 +231,7 @@ class H1Exchange:
             self._remaining = length  # type: ignore[assignment]
             body = data = self._clip(data)
         elif framing == 1:
-            body = b"%x\r\n%b\r\n" % (len(data), data) if data else b""
-            if not more:
-                body += LAST_CHUNK
+            body = data  # framed below, by reference
         elif framing == 2:
             body = data
         else:
@@ -242,23 +245,44 @@ class H1Exchange:
             connection = b"connection: keep-alive\r\n"
         else:
             connection = b""
-        conn.transport.write(
-            b"".join(
-                (
-                    STATUS_LINES.get(status) or status_line(status),
-                    headers.data,
-                    extra,
-                    connection,
-                    ctx.date.line,
-                    ctx.server_line,
-                    b"\r\n",
-                    body,
+        status_text = STATUS_LINES.get(status) or status_line(status)
+        if more and framing != 3:
+            # Streamed: the head joins the body pieces the app sends this loop turn.
+            head = (status_text, headers.data, extra, connection, ctx.date.line, ctx.server_line)
+            self._queue_first(b"".join(head), body)
+        else:
+            if conn._out:
+                conn.flush_out()  # the last pieces of an earlier response go first
+            conn.transport.write(
+                b"".join(
+                    (
+                        status_text,
+                        headers.data,
+                        extra,
+                        connection,
+                        ctx.date.line,
+                        ctx.server_line,
+                        b"\r\n",
+                        body,
+                    )
                 )
             )
-        )
         self.bytes_sent += len(data)
         if not more:
             self._finish()
+
+    def _queue_first(self, head: bytes, body: bytes) -> None:
+        """The head and first piece of a streamed response, queued by reference."""
+        write = self.conn.write_body
+        if not body:
+            write(head + CRLF)
+        elif self._framing == 1:
+            write(head + b"\r\n%x\r\n" % len(body))
+            write(body)
+            write(CRLF)
+        else:
+            write(head + CRLF)
+            write(body)
 
     def _clip(self, data: bytes) -> bytes:
         """Never send more than the declared Content-Length (the rest would be a new response)."""

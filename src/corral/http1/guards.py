@@ -89,8 +89,10 @@ class ConnectionGuards:
         _kept: bool
         _error_due: ProtocolError | None
         _reading_paused: bool
+        _out: list[bytes] | None
 
         def _close(self) -> None: ...
+        def flush_out(self) -> None: ...
         def _pause_reading(self) -> None: ...
 
     def _take_proxy_header(self, data: bytes) -> bytes:
@@ -214,6 +216,7 @@ class ConnectionGuards:
             exchange.disconnected = True
             exchange.wake()
         if self.transport is not None and not self.transport.is_closing():
+            self.flush_out()  # what earlier responses queued goes first
             ctx = self.ctx
             self.transport.write(error_response(error.status, ctx.date.line + ctx.server_line))
         self._close()
@@ -282,6 +285,7 @@ class ConnectionGuards:
         drain, and a plain abort leaves the kernel sending the socket's queued bytes
         (megabytes) at the client's pace; a zero linger makes it send a reset."""
         self.state = CLOSED
+        self._out = None
         sock = self.transport.get_extra_info("socket")
         if sock is not None:
             with contextlib.suppress(OSError):

@@ -17,6 +17,7 @@ CHUNK = 1 << 20  # per sendfile call; lets other connections run in between
 
 async def send_file(conn: Any, fd: int, offset: int, count: int) -> int:
     """Send up to ``count`` bytes from ``fd`` at ``offset``; return how many were sent."""
+    conn.flush_out()  # the head may still be queued with this turn's writes
     transport = conn.transport
     loop: asyncio.AbstractEventLoop = conn.loop
     sock = transport.get_extra_info("socket")
