@@ -33,6 +33,7 @@ from corral.http1.context import H1Context, error_log
 from corral.http1.exchange import H1Exchange
 from corral.http1.forwarding import apply_forwarding
 from corral.http1.guards import BUSY, CLOSED, HEAD, IDLE, ConnectionGuards
+from corral.http1.output import ConnectionOutput
 from corral.http1.pacing import BusyTimers
 from corral.http1.request_head import (
     FRAMING_NAME_SIZES,
@@ -44,10 +45,9 @@ from corral.http1.request_head import (
 from corral.proxy import FORWARDING_HEADERS
 
 HIGH_WATER = 256 * 1024  # unread request body held before reading pauses
-OUT_LIMIT = 512 * 1024  # queued response bytes written at once, without waiting for the turn's end
 
 
-class H1Connection(ConnectionGuards, asyncio.Protocol):
+class H1Connection(ConnectionOutput, ConnectionGuards, asyncio.Protocol):
     """One client connection speaking HTTP/1.1 (and 1.0)."""
 
     __slots__ = (
@@ -207,56 +207,6 @@ class H1Connection(ConnectionGuards, asyncio.Protocol):
             self.parser.feed_data(data)
         except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
             self._parse_stopped(exc, data)
-
-    def pause_writing(self) -> None:
-        self.write_paused = True
-        self.timers.write_blocked(self.ctx.now)
-        self._arm()
-
-    def resume_writing(self) -> None:
-        self.write_paused = False
-        self.timers.write_unblocked()
-        self._arm()
-        waiter = self._drain_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-        current = self.current
-        if current is not None and current.on_writable is not None:
-            current.on_writable()
-
-    def write_body(self, data: bytes) -> None:
-        """Queue body bytes of a streamed response; what an app sends during one loop
-        turn goes out in one writev at its end (or at OUT_LIMIT). On loopback this
-        took 1 MiB streamed in 64 KiB chunks from ~1,700 to ~4,100-4,600 responses/s
-        (bench/run.py stream-*): every send wakes the reader, and fewer, larger sends
-        wake it less. Chunks are queued by reference, never copied."""
-        out = self._out
-        if out is None:
-            self._out = [data]
-            self._out_size = len(data)
-            self.loop.call_soon(self.flush_out)
-            return
-        out.append(data)
-        self._out_size += len(data)
-        if self._out_size >= OUT_LIMIT:
-            self.flush_out()
-
-    def flush_out(self) -> None:
-        """Hand the queued bytes to the transport (before anything else is written)."""
-        out = self._out
-        if out:
-            self._out = None
-            if not self.transport.is_closing():
-                self.transport.writelines(out)
-
-    async def drain(self) -> None:
-        """Wait until the transport accepts more data (or the client is gone)."""
-        while self.write_paused and self.state is not CLOSED:
-            if self._drain_waiter is None or self._drain_waiter.done():
-                self._drain_waiter = self.loop.create_future()
-            await self._drain_waiter
-
-    # -- httptools callbacks -------------------------------------------------------
 
     def on_url(self, url: bytes) -> None:
         if self._url:
@@ -481,15 +431,6 @@ class H1Connection(ConnectionGuards, asyncio.Protocol):
             self._resume_reading()
 
     # -- errors, timeouts, closing -------------------------------------------------
-
-    @property
-    def kept_alive_idle(self) -> bool:
-        """Idle between two requests (not a new connection yet to send its first)."""
-        return self.state is IDLE and self._kept
-
-    def evict(self) -> None:
-        """Close to make room for a new connection (--max-connections)."""
-        self._close()
 
     def _close(self) -> None:
         if self._out:

@@ -291,3 +291,12 @@ class ConnectionGuards:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, ZERO_LINGER)
         self.transport.abort()
+
+    @property
+    def kept_alive_idle(self) -> bool:
+        """Idle between two requests (not a new connection yet to send its first)."""
+        return self.state is IDLE and self._kept
+
+    def evict(self) -> None:
+        """Close to make room for a new connection (--max-connections)."""
+        self._close()
