@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 
-from wire import Wire, get
+from wire import Wire, get, wait_for_record
 
 APP = "asgi_apps:late_reader"
 
@@ -107,7 +107,7 @@ def test_max_connections_closes_the_longest_idle_keep_alive_connection(start_ser
         wire.send(get("/", extra="Content-Length: 0\r\n"))
         assert wire.response().status == 200
         wires.append(wire)
-        time.sleep(0.05)
+        time.sleep(0.25)  # more than the worker's 0.1 s clock: distinct idle times
     newcomer = Wire(server.connect())
     newcomer.send(get("/"))
     assert newcomer.response().status == 200
@@ -137,6 +137,12 @@ def slow_app(start_server, tmp_path, *args: str):
     return start_server("asgi_apps:slow", *args, env=record)
 
 
+def wait_started(tmp_path, count: int) -> None:
+    """Until the slow app has recorded ``count`` requests as running."""
+    text = wait_for_record(tmp_path / "record", lambda t: t.count("started") >= count)
+    assert text.count("started") >= count
+
+
 def test_limit_concurrency_queues_then_503_with_retry_after(start_server, tmp_path):
     server = slow_app(
         start_server, tmp_path,
@@ -145,7 +151,7 @@ def test_limit_concurrency_queues_then_503_with_retry_after(start_server, tmp_pa
     running = [Wire(server.connect(), timeout=10) for _ in range(2)]
     for wire in running:
         wire.send(get("/?sleep=2"))
-    time.sleep(0.3)
+    wait_started(tmp_path, 2)
     queued = Wire(server.connect())
     queued.send(get("/?sleep=0"))
     time.sleep(0.1)
@@ -165,7 +171,7 @@ def test_queued_request_runs_when_a_slot_frees(start_server, tmp_path):
     server = slow_app(start_server, tmp_path, "--limit-concurrency", "1", "--queue-timeout", "5")
     first = Wire(server.connect())
     first.send(get("/?sleep=0.5"))
-    time.sleep(0.1)
+    wait_started(tmp_path, 1)
     second = Wire(server.connect())
     second.send(get("/?sleep=0"))
     assert first.response().status == 200
@@ -180,7 +186,7 @@ def test_health_path_bypasses_the_concurrency_limit(start_server, tmp_path):
     )  # fmt: skip
     busy = Wire(server.connect())
     busy.send(get("/?sleep=1"))
-    time.sleep(0.2)
+    wait_started(tmp_path, 1)
     probe = Wire(server.connect())
     probe.send(get("/healthz"))
     assert probe.response().status == 200

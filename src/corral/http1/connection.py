@@ -128,7 +128,7 @@ class H1Connection(ConnectionOutput, ConnectionGuards, asyncio.Protocol):
             write_timeout=limits.write_timeout,
             request_timeout=limits.request_timeout,
         )
-        self._start = b""  # first bytes of the request line, to tell 501 from 400
+        self._start = b""  # first bytes of a request that began a packet: 501 or 400
         self._method_start: bytes | None = None  # a refused method, until its end is seen
         self._error_due: ProtocolError | None = None  # answered after earlier requests
         self._field_mark = 0  # _head_size when a header field last completed
@@ -265,6 +265,7 @@ class H1Connection(ConnectionOutput, ConnectionGuards, asyncio.Protocol):
         self._url = b""
         self._headers = []
         self._head_size = self._field_mark = 0
+        self._start = b""  # the next request's first bytes, if it begins a packet
         if parser.should_upgrade():
             exchange.upgrade = True
         framing = self._framing

@@ -163,9 +163,12 @@ class ConnectionGuards:
                 error_log.exception("internal error while parsing a request", exc_info=cause)
                 self.reject(ProtocolError("internal error", 500))
         elif isinstance(exc, httptools.HttpParserInvalidMethodError):
+            if not self._start:  # a pipelined request: where its method began is unknown
+                self.reject(BadRequest("malformed request method"))
+                return
             self._method_start = b""
             self._upgrade = True  # parse nothing more
-            self._more_method(b"" if self._kept else self._start)
+            self._more_method(self._start)
         elif "Invalid HTTP version" in str(exc):  # llhttp's words for HTTP/1.2, HTTP/3.0
             self.reject(VersionNotSupported(f"malformed request: {exc}"))
         else:
@@ -177,7 +180,7 @@ class ConnectionGuards:
         has arrived, so bytes are gathered until then (bounded: 64)."""
         start = (self._method_start or b"") + data[:64]
         self._method_start = start
-        if b" " in start or b"\n" in start or len(start) >= 64 or self._kept:
+        if b" " in start or b"\n" in start or len(start) >= 64:
             self._method_start = None
             self.reject(method_error(start))
 

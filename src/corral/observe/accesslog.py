@@ -1,9 +1,10 @@
 """Access log: one line per response, formatted from gunicorn-compatible atoms.
 
-Formatting is pure (values in, a string out, no clock reads) and cheap: a
-format string is parsed once by :func:`compile_format` into a %-format plus one
-small getter per atom it actually uses. :class:`AccessLogWriter` batches the
-formatted lines and writes them with one ``write`` call per batch.
+Formatting is pure (values in, a string out, no clock reads) and cheap: a format
+string is compiled once by :func:`compile_format` into one specialised function that
+computes only the atoms it uses and builds the line with an f-string (a %-format for
+other conversions). :class:`AccessLogWriter` (accesswriter.py) batches the lines and
+writes them with one ``write`` call per batch.
 
 Values a client controls (the request target, header values, the Basic auth
 user name) are escaped the way Apache escapes log items, so a client cannot
@@ -14,14 +15,12 @@ forge a log line: bytes outside printable ASCII become ``\\xNN``, and ``"`` and
 from __future__ import annotations
 
 import binascii
-import logging
 import re
-import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import IO, Any, Final
+from typing import Any, Final
 
-from corral.errors import ConfigError
+from corral.observe.accesswriter import AccessLogWriter
 
 __all__ = [
     "DEFAULT_FORMAT",
@@ -393,127 +392,3 @@ def _result(positional_fmt: str, expressions: list[str]) -> list[str]:
             template.append(text.replace("{", "{{").replace("}", "}}"))
     lines.append(f"    return f{''.join(template)!r}")
     return lines
-
-
-# --- batched writing --------------------------------------------------------
-
-_error_log = logging.getLogger("corral.error")
-
-
-class AccessLogWriter:
-    """Collects formatted lines and writes them in batches.
-
-    The owner calls :meth:`flush` from a periodic timer (every 0.1 s) and at
-    shutdown; a batch also flushes itself once it holds ``max_lines`` lines or
-    ``max_chars`` characters. Not thread-safe: use it from one thread (the
-    worker's event loop). Write errors (disk full, closed pipe) drop the batch
-    and are reported once on the ``corral.error`` logger, never raised.
-    """
-
-    __slots__ = (
-        "_failing",
-        "_lines",
-        "_owned",
-        "_size",
-        "_text",
-        "max_chars",
-        "max_lines",
-        "path",
-        "stream",
-    )
-
-    def __init__(
-        self,
-        stream: IO[str] | IO[bytes],
-        *,
-        path: str | None = None,
-        max_lines: int = 256,
-        max_chars: int = 64 * 1024,
-    ) -> None:
-        self.stream = stream
-        self._text = _is_text(stream)
-        self.path = path  # None: a caller's stream, which reopen() leaves alone
-        self.max_lines = max_lines
-        self.max_chars = max_chars
-        self._lines: list[str] = []
-        self._size = 0
-        self._owned = path is not None and path != "-"  # we opened it: we close it
-        self._failing = False
-
-    @classmethod
-    def open(cls, path: str, **kwargs: Any) -> AccessLogWriter:
-        """Open ``path`` for appending; ``"-"`` means standard output.
-
-        Raises :class:`~corral.errors.ConfigError` if the file cannot be opened.
-        """
-        try:
-            stream = _open_target(path)
-        except OSError as exc:
-            raise ConfigError(f"cannot open access log {path!r}: {exc.strerror or exc}") from None
-        return cls(stream, path=path, **kwargs)
-
-    def write(self, line: str) -> None:
-        """Queue one line (without its newline)."""
-        self._lines.append(line)
-        self._size += len(line) + 1
-        if len(self._lines) >= self.max_lines or self._size >= self.max_chars:
-            self.flush()
-
-    @property
-    def pending(self) -> int:
-        """Number of lines queued and not yet written."""
-        return len(self._lines)
-
-    def flush(self) -> None:
-        """Write every queued line with one ``write`` call, then flush the stream."""
-        if not self._lines:
-            return
-        text = "\n".join(self._lines) + "\n"
-        self._lines = []
-        self._size = 0
-        stream: IO[Any] = self.stream
-        try:
-            stream.write(text if self._text else text.encode("utf-8", "backslashreplace"))
-            stream.flush()
-        except (OSError, ValueError) as exc:  # ValueError: the stream was closed
-            if not self._failing:
-                _error_log.error("access log write failed, lines dropped: %s", exc)
-            self._failing = True
-        else:
-            self._failing = False
-
-    def reopen(self) -> None:
-        """Flush, then reopen the file (after log rotation, on SIGUSR1).
-
-        If the file cannot be opened the writer keeps its current stream and
-        the error goes to the ``corral.error`` logger.
-        """
-        self.flush()
-        if self.path is None:
-            return
-        try:
-            new = _open_target(self.path)
-        except OSError as exc:
-            _error_log.error("cannot reopen access log %r: %s", self.path, exc)
-            return
-        old, self.stream = self.stream, new
-        self._text = _is_text(new)
-        if self._owned:
-            old.close()
-
-    def close(self) -> None:
-        """Flush, and close the file if this writer opened it."""
-        self.flush()
-        if self._owned:
-            self.stream.close()
-
-
-def _open_target(path: str) -> IO[bytes] | IO[str]:
-    if path == "-":
-        # The binary layer skips the text wrapper's encoding and newline passes.
-        return getattr(sys.stdout, "buffer", sys.stdout)
-    return open(path, "ab")  # the writer owns it and closes it
-
-
-def _is_text(stream: IO[Any]) -> bool:
-    return hasattr(stream, "encoding")
