@@ -15,6 +15,7 @@ from typing import Any
 from corral.apps import LoadedApp
 from corral.errors import CorralError, report_error
 from corral.worker.heartbeat import Heartbeat
+from corral.worker.malloc import tune_malloc
 from corral.worker.server import serve
 
 # Signals the master handles; the child starts from the default behaviour.
@@ -55,6 +56,7 @@ def run_worker(
     # On a heartbeat timeout the master sends SIGABRT: faulthandler writes the stack
     # of every thread to stderr (the error log) before the process dies.
     faulthandler.enable(file=sys.stderr, all_threads=True)
+    tune_malloc()
     try:
         return serve(config, sockets, Heartbeat(heartbeat_fd), preloaded, hook_worker)
     except CorralError as err:  # the app cannot be loaded or started: say so once

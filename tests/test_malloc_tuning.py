@@ -1,0 +1,57 @@
+"""The worker's glibc malloc tuning: applied on glibc, user variables respected."""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+import pytest
+
+from corral.worker import malloc
+
+
+class FakeLibc:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []
+
+    def mallopt(self, param: int, value: int) -> int:
+        self.calls.append((param, value))
+        return 1
+
+
+@pytest.fixture
+def libc(monkeypatch):
+    fake = FakeLibc()
+    monkeypatch.setattr(malloc.ctypes, "CDLL", lambda _name: fake)
+    monkeypatch.setattr(malloc.sys, "platform", "linux")
+    monkeypatch.setattr(malloc.platform, "libc_ver", lambda: ("glibc", "2.36"))
+    return fake
+
+
+def test_trim_threshold_and_top_pad_are_raised(libc, monkeypatch):
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    monkeypatch.delenv("MALLOC_TOP_PAD_", raising=False)
+    assert malloc.tune_malloc()
+    assert libc.calls == [
+        (malloc.M_TRIM_THRESHOLD, malloc.TRIM_THRESHOLD),
+        (malloc.M_TOP_PAD, malloc.TOP_PAD),
+    ]
+
+
+def test_the_users_own_glibc_variables_win(libc, monkeypatch):
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
+    monkeypatch.delenv("MALLOC_TOP_PAD_", raising=False)
+    malloc.tune_malloc()
+    assert libc.calls == [(malloc.M_TOP_PAD, malloc.TOP_PAD)]
+
+
+def test_nothing_is_done_off_glibc(monkeypatch):
+    monkeypatch.setattr(malloc.platform, "libc_ver", lambda: ("musl", ""))
+    assert not malloc.tune_malloc()
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or platform.libc_ver()[0] != "glibc", reason="glibc only"
+)
+def test_the_real_mallopt_accepts_the_values():
+    assert malloc.tune_malloc()
