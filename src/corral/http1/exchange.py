@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 LAST_CHUNK = b"0\r\n\r\n"
 CRLF = b"\r\n"
+BIG_BODY = 32 * 1024  # a whole body this big is written by reference, not joined
 
 
 class H1Exchange:
@@ -246,8 +247,9 @@ class H1Exchange:
         else:
             connection = b""
         status_text = STATUS_LINES.get(status) or status_line(status)
-        if more and framing != 3:
-            # Streamed: the head joins the body pieces the app sends this loop turn.
+        if (more or len(body) >= BIG_BODY) and framing != 3:
+            # Streamed (or big): the head joins the body pieces queued this loop turn,
+            # by reference, rather than the body being copied into the head's bytes.
             head = (status_text, headers.data, extra, connection, ctx.date.line, ctx.server_line)
             self._queue_first(b"".join(head), body)
         else:
