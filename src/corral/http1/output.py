@@ -59,7 +59,7 @@ class ConnectionOutput:
     def write_body(self, data: bytes) -> None:
         """Queue body bytes of a streamed response; what an app sends during one loop
         turn goes out in one writev at its end (or at OUT_LIMIT). On loopback this
-        took 1 MiB streamed in 64 KiB chunks from ~1,700 to ~4,100-4,600 responses/s
+        took 1 MiB streamed in 64 KiB chunks from ~1,700 to ~3,300 responses/s
         (bench/run.py stream-*): every send wakes the reader, and fewer, larger sends
         wake it less. Chunks are queued by reference, never copied."""
         out = self._out
