@@ -41,10 +41,10 @@ class StartResponse:
 
     __slots__ = ("called", "exchange", "writer")
 
-    def __init__(self, exchange: Any, writer: Callable[[bytes, bool], None]) -> None:
+    def __init__(self, exchange: Any, writer: Callable[[bytes, bool], None] | None = None) -> None:
         self.exchange = exchange
         self.called = False
-        self.writer = writer
+        self.writer = writer  # None: the exchange's own write (the app runs on the loop)
 
     def __call__(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
@@ -79,7 +79,7 @@ class StartResponse:
         if type(data) is not bytes:
             raise InvalidResponse(f"write() takes bytes, got {type(data).__name__}")
         if data:
-            self.writer(data, True)
+            (self.writer or self.exchange.write)(data, True)
 
 
 class WSGIGateway:
@@ -163,9 +163,13 @@ class WSGIGateway:
             environ = self._environ(exchange, stream, body.received)
         else:
             environ = self._environ(exchange, EMPTY_INPUT, None)
-        start_response = StartResponse(exchange, exchange.write)
+        start_response = StartResponse(exchange)
         try:
             result = self.app(environ, start_response)
+            if type(result) is list and start_response.called:
+                # The usual answer: a list of bytes (it has no close() to call).
+                exchange.write(_join(result), False)
+                return
         except Exception:
             error_log.exception("exception in WSGI application")
             exchange.fail(500)
@@ -174,15 +178,12 @@ class WSGIGateway:
 
     def _send_inline(self, exchange: Any, start_response: StartResponse, result: Any) -> None:
         try:
-            if type(result) is list and start_response.called:
-                exchange.write(_join(result), False)
-            elif isinstance(result, FileWrapper) and result.fileno() is not None:
+            if isinstance(result, FileWrapper) and result.fileno() is not None:
                 task = self.loop.create_task(_send_file(exchange, result, start_response))
                 task.add_done_callback(lambda _: _hidden_loop_call(_close, result))
                 return
-            else:
-                self._pump(exchange, start_response, result, iter(result))
-                return
+            self._pump(exchange, start_response, result, iter(result))
+            return
         except Exception:
             error_log.exception("exception in WSGI application")
             exchange.fail(500)

@@ -37,6 +37,7 @@ def base_environ(multithread: bool, file_wrapper: Any) -> dict[str, Any]:
         "wsgi.input_terminated": True,
         "wsgi.file_wrapper": file_wrapper,
         "SERVER_SOFTWARE": "corral",
+        "SCRIPT_NAME": "",  # replaced when a root path applies
     }
 
 
@@ -73,10 +74,10 @@ def build_environ(
         environ["SCRIPT_NAME"] = script_name.decode("latin-1")
         environ["PATH_INFO"] = path_info.decode("latin-1")
     else:
-        environ["SCRIPT_NAME"] = ""
         environ["PATH_INFO"] = path.decode("latin-1")
     environ["REQUEST_METHOD"] = exchange.method
-    environ["QUERY_STRING"] = exchange.query.decode("latin-1")
+    query = exchange.query
+    environ["QUERY_STRING"] = query.decode("latin-1") if query else ""
     environ["SERVER_PROTOCOL"] = "HTTP/1.1" if exchange.http_version == "1.1" else "HTTP/1.0"
     environ["wsgi.input"] = body
     for name, value in exchange.headers:

@@ -35,6 +35,7 @@ class H1Limits:
         "first_byte_timeout",
         "header_timeout",
         "keepalive",
+        "keepalive_on",
         "min_body_rate",
         "raw_head",
         "request_body",
@@ -61,6 +62,7 @@ class H1Limits:
         self.header_timeout: float = config.header_timeout
         self.first_byte_timeout: float = config.first_byte_timeout
         self.keepalive: float = config.keepalive
+        self.keepalive_on = self.keepalive > 0  # --keep-alive 0: close after each response
         self.request_timeout: float = config.request_timeout
         self.min_body_rate: int = config.min_body_rate
         self.body_timeout: float = config.body_timeout
@@ -89,7 +91,6 @@ class H1Context:
         "on_response",
         "proxy",
         "requests",
-        "server_line",
     )
 
     def __init__(
@@ -105,8 +106,7 @@ class H1Context:
         self.limits = limits
         self.dispatcher = dispatcher
         self.now = loop.time()  # coarse clock, refreshed by the worker's ticker
-        self.date = DateHeader(time.time())
-        self.server_line = b"server: corral\r\n" if server_header else b""
+        self.date = DateHeader(time.time(), b"server: corral\r\n" if server_header else b"")
         self.access_log = access_log
         self.connections: set[Any] = set()
         self.conn_limit: Any = None  # --max-connections: told when a connection ends

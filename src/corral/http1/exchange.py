@@ -56,6 +56,7 @@ class H1Exchange:
         "on_request_complete",
         "on_writable",
         "path",
+        "plain",
         "query",
         "request_complete",
         "response_headers",
@@ -85,6 +86,8 @@ class H1Exchange:
         self.http_version = http_version
         self.headers = headers
         self.keep_alive = keep_alive
+        # HTTP/1.1 and not HEAD: a whole response then takes the short path of write().
+        self.plain = http_version == "1.1" and method != "HEAD"
         self.client = conn.client
         self.server = conn.server
         self.scheme = "http"
@@ -173,16 +176,59 @@ class H1Exchange:
         """Send body bytes; ``more=False`` completes the response."""
         if self.finished or self.disconnected:
             return
-        if self.conn.transport.is_closing():
+        conn = self.conn
+        if conn.transport.is_closing():
             # The peer is gone (a failed send closes the transport before
             # connection_lost runs): stop a synchronous WSGI iteration now.
             self.disconnected = True
             return
         if not self.body_started:
-            self._emit_head(data, more)
+            headers = self.response_headers
+            assert headers is not None, "write() before start_response()"
+            status = self.status
+            if (
+                more
+                or not self.plain
+                or not self.keep_alive
+                or headers.close
+                or status == 204
+                or status == 304
+                or len(data) >= BIG_BODY
+                or conn.ctx.draining
+            ):
+                self._emit_head(data, more)
+                return
+            # The usual response: whole and small, on a kept-alive HTTP/1.1
+            # connection; one write of head and body, framed by Content-Length.
+            length = headers.content_length
+            if length is None:
+                extra = b"content-length: %d\r\n" % len(data)
+            elif length == len(data):
+                extra = b""
+            else:
+                self._emit_head(data, more)  # the length is wrong: logged, then closed
+                return
+            self.body_started = self.response_started = True
+            if conn._out:
+                conn.flush_out()  # the last pieces of an earlier response go first
+            conn.transport.write(
+                b"".join(
+                    (
+                        STATUS_LINES.get(status) or status_line(status),
+                        headers.data,
+                        extra,
+                        conn.ctx.date.tail,
+                        data,
+                    )
+                )
+            )
+            self.bytes_sent = len(data)
+            self.finished = True
+            if self._waiter is not None:
+                self.wake()
+            conn.exchange_finished(self)
             return
         framing = self._framing
-        conn = self.conn
         if framing == 0:
             data = self._clip(data)
             if data:
@@ -250,7 +296,7 @@ class H1Exchange:
         if (more or len(body) >= BIG_BODY) and framing != 3:
             # Streamed (or big): the head joins the body pieces queued this loop turn,
             # by reference, rather than the body being copied into the head's bytes.
-            head = (status_text, headers.data, extra, connection, ctx.date.line, ctx.server_line)
+            head = (status_text, headers.data, extra, connection, ctx.date.lines)
             self._queue_first(b"".join(head), body)
         else:
             if conn._out:
@@ -262,9 +308,7 @@ class H1Exchange:
                         headers.data,
                         extra,
                         connection,
-                        ctx.date.line,
-                        ctx.server_line,
-                        b"\r\n",
+                        ctx.date.tail,
                         body,
                     )
                 )

@@ -85,7 +85,7 @@ class ConnectionGuards:
         _url: bytes
         _upgrade: bool
         _method_start: bytes | None
-        _start: bytes
+        _start: bytes | None
         _kept: bool
         _error_due: ProtocolError | None
         _reading_paused: bool
@@ -220,8 +220,7 @@ class ConnectionGuards:
             exchange.wake()
         if self.transport is not None and not self.transport.is_closing():
             self.flush_out()  # what earlier responses queued goes first
-            ctx = self.ctx
-            self.transport.write(error_response(error.status, ctx.date.line + ctx.server_line))
+            self.transport.write(error_response(error.status, self.ctx.date.lines))
         self._close()
 
     def on_deadline(self) -> None:

@@ -27,21 +27,34 @@ def status_line(status: int) -> bytes:
 
 
 class DateHeader:
-    """The ``date`` header line, formatted at most once a second (RFC 9110 §6.6.1)."""
+    """The ``date`` and ``server`` header lines, formatted at most once a second
+    (RFC 9110 §6.6.1). ``lines`` are both; ``tail`` ends a head with them."""
 
-    __slots__ = ("line", "second")
+    __slots__ = ("enabled", "lines", "second", "server_line", "tail")
 
-    def __init__(self, now: float) -> None:
+    def __init__(self, now: float, server_line: bytes = b"") -> None:
         self.second = -1
-        self.line = b""
+        self.server_line = server_line
+        self.enabled = True
+        self.lines = self.tail = b""
         self.refresh(now)
 
     def refresh(self, now: float) -> None:
         """Re-format the header when the wall-clock second has changed."""
         second = int(now)
-        if second != self.second:
+        if second != self.second and self.enabled:
             self.second = second
-            self.line = b"date: " + formatdate(second, usegmt=True).encode("ascii") + b"\r\n"
+            date = b"date: " + formatdate(second, usegmt=True).encode("ascii") + b"\r\n"
+            self._set(date)
+
+    def disable(self) -> None:
+        """No Date header (--no-date-header)."""
+        self.enabled = False
+        self._set(b"")
+
+    def _set(self, date: bytes) -> None:
+        self.lines = date + self.server_line
+        self.tail = self.lines + b"\r\n"
 
 
 def error_response(status: int, extra_lines: bytes) -> bytes:

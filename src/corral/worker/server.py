@@ -167,8 +167,7 @@ class Worker:
             or self.gate
         )
         if not config.date_header:
-            self.ctx.date.line = b""
-            self.ctx.date.second = 1 << 62  # never refreshed
+            self.ctx.date.disable()
         ctx = self.ctx
         if config.max_connections:
             ctx.conn_limit = ConnectionLimit(ctx.connections, config.max_connections)
