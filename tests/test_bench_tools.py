@@ -17,6 +17,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -265,3 +266,35 @@ def test_idle_conns_reads_whole_responses() -> None:
     assert read_response_of(until_eof) == (200, True, b"")
     interim = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\nNEXT"
     assert read_response_of(interim) == (204, False, b"NEXT")
+
+
+@pytest.mark.parametrize("interface", ["wsgi", "asgi"])
+def test_floor_server_answers_hello_on_one_kept_alive_connection(
+    interface: str, unused_port: int
+) -> None:
+    script = str(BENCH / "apps" / "floor_server.py")
+    argv = [sys.executable, script, interface, f"hello_{interface}:app", "127.0.0.1"]
+    proc = subprocess.Popen([*argv, str(unused_port), str(BENCH / "apps")])
+    try:
+        sock = None
+        for _ in range(100):  # until it listens
+            try:
+                sock = socket.create_connection(("127.0.0.1", unused_port), timeout=5)
+                break
+            except ConnectionRefusedError:
+                assert proc.poll() is None, "floor_server.py exited"
+                time.sleep(0.05)
+        assert sock is not None
+        with sock:
+            for _ in range(3):  # keep-alive: the same connection three times
+                sock.sendall(b"GET /?q=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+                data = b""
+                while not data.endswith(b"Hello, world!"):
+                    chunk = sock.recv(4096)
+                    assert chunk, f"closed after {data!r}"
+                    data += chunk
+                assert data.startswith(b"HTTP/1.1 200 ")
+                assert b"\r\ncontent-length: 13\r\n" in data.lower()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

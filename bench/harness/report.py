@@ -129,7 +129,7 @@ def chart(name: str, summary: dict[str, Summary], meta: dict[str, Any], path: Pa
         "tab:orange"
         if n.startswith("corral")
         else "tab:gray"
-        if n in ("nginx", "ceiling")
+        if n in ("nginx", "ceiling", "floor")
         else "tab:blue"
         for n in names
     ]

@@ -20,7 +20,7 @@ class Scenario:
     post: bool = False  # wrk POSTs POST_SIZE bytes
     body: bytes | None = None  # the probe's expected body (None: any 200)
     with_log: bool = False  # also run corral-log
-    with_nginx: bool = False  # also run the nginx reference
+    with_nginx: bool = False  # also run the references: nginx and the uvloop+httptools floor
     ceiling: bool = False  # add the Django in-process ceiling row
     skip: tuple[str, ...] = ()  # servers that cannot serve it (named in --servers: still run)
     # (peer, target): corral / peer must be >= target. "*" = every peer; for "idle"
@@ -37,7 +37,7 @@ class Scenario:
         if not self.with_log:
             names.remove("corral-log")
         if self.with_nginx:
-            names.append("nginx")
+            names += [n for n in ("floor", "nginx") if n not in names]
         return names
 
 

@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.venv import NGINX, VENV_BIN, VENV_PYTHON
+from harness.venv import APPS_DIR, NGINX, VENV_BIN, VENV_PYTHON
 
 HOST = "127.0.0.1"
 THREADS = 4  # for thread-pool WSGI servers: gunicorn gthread, waitress
@@ -148,6 +148,11 @@ def _waitress(x: Launch) -> list[str]:
     return [*argv, f"--connection-limit={2000}", x.spec]  # waitress logs no requests
 
 
+def _floor(x: Launch) -> list[str]:
+    script = str(APPS_DIR / "floor_server.py")
+    return [str(VENV_PYTHON), script, x.interface, x.spec, HOST, str(x.port), str(x.chdir)]
+
+
 def _nginx(x: Launch) -> list[str]:
     d = x.rundir
     temps = "\n".join(
@@ -201,5 +206,12 @@ SERVERS: dict[str, Server] = {
         ),
         Server("waitress", W, _waitress, note=f"--threads {THREADS}"),
         Server("nginx", frozenset({"ref"}), _nginx, note="return 200, reference"),
+        Server(
+            "floor",
+            BOTH,
+            _floor,
+            note="reference: apps/floor_server.py, uvloop + httptools + the app, nothing else",
+            default=False,
+        ),
     ]
 }
