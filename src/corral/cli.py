@@ -7,7 +7,6 @@ app's own code raised while loading is the app's traceback shown above it.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import platform
 import sys
@@ -100,6 +99,10 @@ def _version() -> str:
 
     version = getattr(corral, "__version__", None)
     if version is None:
+        # Imported here: importlib.metadata pulls in email, zipfile and csv, which
+        # the master would otherwise carry (and every forked worker copy) for nothing.
+        import importlib.metadata
+
         try:
             version = importlib.metadata.version("corral")
         except importlib.metadata.PackageNotFoundError:

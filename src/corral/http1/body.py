@@ -9,7 +9,6 @@ file past a threshold so memory stays bounded.
 
 from __future__ import annotations
 
-import tempfile
 from typing import IO
 
 
@@ -37,6 +36,10 @@ class BodyBuffer:
             self._spill()
 
     def _spill(self) -> None:
+        # Imported on first use: tempfile (with shutil, random, bz2, lzma) costs a
+        # worker about 1 MiB of private memory, and most never spill a body.
+        import tempfile
+
         self._file = tempfile.TemporaryFile(prefix="corral-body-")  # noqa: SIM115 - kept open
         self._file.writelines(self._chunks)
         self._chunks.clear()
