@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from corral.gateway.paths import decode_path, split_root_path
+from corral.gateway.paths import PERCENT, decode_path, split_root_path
 from corral.gateway.response import EncodedHeaders, InvalidResponse, encode_headers
 
 error_log = logging.getLogger("corral.error")
@@ -65,7 +65,7 @@ class ASGIGateway:
         mount = self.root_path
         if exchange.forwarded and exchange.root_path:
             mount = exchange.root_path  # X-Forwarded-Prefix from a trusted proxy
-        if mount or b"%" in raw_path:
+        if mount or PERCENT in raw_path:
             root, rest = split_root_path(decode_path(raw_path), mount)
             root_path = root.decode("utf-8", "replace")
             # ASGI: path is the full path, root_path included.

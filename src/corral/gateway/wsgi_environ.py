@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from corral.gateway.paths import decode_path, split_root_path
+from corral.gateway.paths import PERCENT, decode_path, split_root_path
 
 # Header names seen before, mapped to their environ keys (bounded: names come from clients).
 _KEYS: dict[bytes, str | None] = {
@@ -69,7 +69,7 @@ def build_environ(
     """The environ of one request; ``content_length`` is known or None (streamed)."""
     path = exchange.path
     environ = conn_environ.copy()
-    if root_path or b"%" in path:
+    if root_path or PERCENT in path:
         script_name, path_info = split_root_path(decode_path(path), root_path)
         environ["SCRIPT_NAME"] = script_name.decode("latin-1")
         environ["PATH_INFO"] = path_info.decode("latin-1")
