@@ -17,7 +17,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -274,17 +273,14 @@ def test_floor_server_answers_hello_on_one_kept_alive_connection(
 ) -> None:
     script = str(BENCH / "apps" / "floor_server.py")
     argv = [sys.executable, script, interface, f"hello_{interface}:app", "127.0.0.1"]
-    proc = subprocess.Popen([*argv, str(unused_port), str(BENCH / "apps")])
+    proc = subprocess.Popen(
+        [*argv, str(unused_port), str(BENCH / "apps")], stdout=subprocess.PIPE, text=True
+    )
     try:
-        sock = None
-        for _ in range(100):  # until it listens
-            try:
-                sock = socket.create_connection(("127.0.0.1", unused_port), timeout=5)
-                break
-            except ConnectionRefusedError:
-                assert proc.poll() is None, "floor_server.py exited"
-                time.sleep(0.05)
-        assert sock is not None
+        assert proc.stdout is not None
+        # It says so once it listens (an empty line: it exited first).
+        assert proc.stdout.readline().startswith("floor listening on")
+        sock = socket.create_connection(("127.0.0.1", unused_port), timeout=5)
         with sock:
             for _ in range(3):  # keep-alive: the same connection three times
                 sock.sendall(b"GET /?q=1 HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -1,4 +1,4 @@
-"""The response-head helpers of corral.http1.head: the Date header and the worker's imports."""
+"""The Date header (corral.dates, corral.http1.head) and what the worker imports."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from corral.http1.head import DateHeader, http_date
+from corral.dates import http_date
+from corral.http1.head import DateHeader
 
 # Leap day, year ends and starts, the epoch, a far date: every weekday and month name.
 SECONDS = [0, 784111777, 951782400, 1_709_164_799, 1_735_689_599, 1_735_689_600, 4_102_444_800]

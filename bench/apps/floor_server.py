@@ -124,6 +124,7 @@ async def serve(interface: str, spec: str, host: str, port: int) -> None:
     sock.bind((host, port))
     sock.listen(1024)
     server = await asyncio.get_running_loop().create_server(lambda: FloorProtocol(call), sock=sock)
+    print(f"floor listening on {host}:{port}", flush=True)  # what a caller waits for
     await server.serve_forever()
 
 

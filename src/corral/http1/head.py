@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from http import HTTPStatus
 
+from corral.dates import http_date
 from corral.gateway.response import InvalidResponse
 
 STATUS_LINES: dict[int, bytes] = {}
@@ -24,21 +24,6 @@ def status_line(status: int) -> bytes:
         if len(STATUS_LINES) < 1000:
             STATUS_LINES[status] = line
     return line
-
-
-# English names whatever the locale (RFC 9110 §5.6.7); not email.utils.formatdate,
-# whose email package costs every worker about 1.5 MiB of private memory.
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def http_date(second: int) -> str:
-    """The IMF-fixdate of an epoch second: ``Sun, 06 Nov 1994 08:49:37 GMT``."""
-    t = time.gmtime(second)
-    return (
-        f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
-        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
-    )
 
 
 class DateHeader:

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from corral.dates import MONTHS
 from corral.observe.accesswriter import AccessLogWriter
 
 __all__ = [
@@ -122,22 +123,6 @@ def _escape_bytes(value: bytes) -> str:
 
 # --- atoms ------------------------------------------------------------------
 
-# English month names whatever the locale, as Apache writes them.
-_MONTHS: Final = (
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "May",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Oct",
-    "Nov",
-    "Dec",
-)
-
 
 def apache_date(second: int, utc_offset_seconds: int | None = None) -> str:
     """``[10/Oct/2000:13:55:36 -0700]`` for an epoch second (no clock read)."""
@@ -150,7 +135,7 @@ def apache_date(second: int, utc_offset_seconds: int | None = None) -> str:
     sign = "-" if offset < 0 else "+"
     hours, minutes = divmod(abs(offset) // 60, 60)
     return (
-        f"[{tm.tm_mday:02d}/{_MONTHS[tm.tm_mon - 1]}/{tm.tm_year:04d}:"
+        f"[{tm.tm_mday:02d}/{MONTHS[tm.tm_mon - 1]}/{tm.tm_year:04d}:"
         f"{tm.tm_hour:02d}:{tm.tm_min:02d}:{tm.tm_sec:02d} {sign}{hours:02d}{minutes:02d}]"
     )
 
