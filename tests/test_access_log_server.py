@@ -56,3 +56,19 @@ def test_no_access_log_writes_nothing(start_server, tmp_path: Path):
         assert httpx.get(server.url + "/").status_code == 200
     server.stop()
     assert not log.exists() or log.read_text() == ""
+
+
+def test_duration_has_microsecond_resolution(start_server, tmp_path: Path):
+    # uvloop's loop.time() counts whole milliseconds: a duration measured with it is a
+    # multiple of 1,000 us. The log must measure with a finer clock.
+    log = tmp_path / "access.log"
+    server = start_server(
+        "wsgi_apps:path_app", "--access-logfile", str(log), "--access-logformat", "%(U)s %(D)s"
+    )
+    for _ in range(5):
+        assert httpx.get(server.url + "/timed?sleep=0.0025").status_code == 200
+    lines = [line for line in wait_lines(log, 5, server) if line.startswith("/timed ")]
+    micros = [int(line.split()[1]) for line in lines]
+    assert len(micros) == 5, lines
+    assert all(2_500 <= value < 2_000_000 for value in micros), micros
+    assert any(value % 1000 for value in micros), micros

@@ -28,10 +28,13 @@ from corral.observe import logsetup
 from corral.observe.accesslog import (
     DEFAULT_FORMAT,
     AccessEntry,
+    ENTRY_FIELDS,
     AccessLogWriter,
     compile_format,
+    compile_logger,
     escape,
 )
+from corral.worker.access import STATUS_TEXT, size_text
 
 # 2000-10-10 13:55:36 at -0700, Apache's documentation example.
 APACHE_EXAMPLE = calendar.timegm((2000, 10, 10, 20, 55, 36, 0, 0, 0))
@@ -315,6 +318,34 @@ def test_writer_flushes_itself_at_max_lines() -> None:
     assert stream.getvalue() == "a\nb\nc\n" and writer.pending == 0
     writer.write("d")
     assert stream.writes == 1 and writer.pending == 1
+
+
+def test_logger_queues_the_formatted_line_and_flushes_at_the_line_limit() -> None:
+    stream = CountingStream()
+    writer = AccessLogWriter(stream, max_lines=3)
+    fields = {**ENTRY_FIELDS, "date_text": "'[d]'"}
+    log = compile_logger(DEFAULT_FORMAT, writer, fields=fields, names={})
+    formatted = compile_format(DEFAULT_FORMAT, fields=fields)
+    sent = [entry(status=status) for status in (200, 404, 503, 204)]
+    for item in sent:
+        log(item)
+    lines = [formatted(item) for item in sent]
+    assert stream.getvalue() == "".join(line + "\n" for line in lines[:3])
+    assert writer.queue == lines[3:] and stream.writes == 1
+    writer.flush()
+    assert writer.queue == [] and stream.getvalue().endswith(lines[3] + "\n")
+
+
+def test_status_and_size_text_stand_in_only_for_plain_conversions() -> None:
+    fields = {**ENTRY_FIELDS, "status_text": "'S'", "bytes_text": "'B'"}
+    assert compile_format("%(s)s %(b)s %(B)s", fields=fields)(entry()) == "S B 512"
+    # %(s)d needs the int: the text lookups are not used for such a format.
+    assert compile_format("%(s)d %(b)s", fields=fields)(entry()) == "200 512"
+
+
+def test_worker_status_table_and_size_memo() -> None:
+    assert STATUS_TEXT[0] == "0" and STATUS_TEXT[200] == "200" and len(STATUS_TEXT) == 1000
+    assert [size_text(n) for n in (13, 13, 10**12)] == ["13", "13", "1000000000000"]
 
 
 def test_writer_default_thresholds() -> None:

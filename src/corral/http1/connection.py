@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from time import monotonic
 from typing import Any
 
 import httptools
@@ -375,7 +376,8 @@ class H1Connection(ConnectionOutput, ConnectionGuards, asyncio.Protocol):
                     break
         ctx = self.ctx
         if ctx.extras:  # any optional step is on; the access log's is inlined
-            exchange.start_time = self.loop.time()
+            # monotonic, not loop.time(): uvloop's loop clock counts whole milliseconds
+            exchange.start_time = monotonic()
             if ctx.checks_before_app and before_app(self, exchange):
                 return
         if exchange.upgrade and refuse_upgrade(exchange):

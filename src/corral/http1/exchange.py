@@ -42,7 +42,6 @@ class H1Exchange:
         "conn",
         "content_length",
         "disconnected",
-        "duration",
         "expect_continue",
         "finished",
         "forwarded",
@@ -109,8 +108,7 @@ class H1Exchange:
         self.status = 0
         self.bytes_sent = 0
         self.response_headers: EncodedHeaders | None = None
-        self.start_time = 0.0  # loop time when the request began (set when logging)
-        self.duration = 0.0
+        self.start_time = 0.0  # time.monotonic() when the request began (set when logging)
         self.on_request_complete: Callable[[H1Exchange], None] | None = None
         # (threshold, callback): called once when the received body passes the threshold.
         self.on_body_over: tuple[int, Callable[[], None]] | None = None

@@ -31,6 +31,7 @@ __all__ = [
     "Formatter",
     "apache_date",
     "compile_format",
+    "compile_logger",
     "escape",
 ]
 
@@ -180,15 +181,20 @@ ENTRY_FIELDS: Final[dict[str, str]] = {
     "environ": "e.environ",
     # The %(t)s text; a server may pass an expression reading a per-second cache.
     "date_text": "_date(e.start_time)",
+    # The duration in whole microseconds (computed once per line, for %(D)s and kin).
+    "micros": "round(e.duration * 1000000)",
     # Client address and method as log text: escaped here, since an entry may come
     # from anywhere; a server whose parser guarantees them may pass them as they are.
     "remote_addr_text": "escape(e.remote_addr)",
     "method_text": "escape(e.method)",
     "target_text": "escape(e.target)",
     # "headers_lowercase": a true value says request header names are lowercase already.
+    # "status_text", "bytes_text": optional expressions giving %(s)s and %(b)s as text
+    # (a server may look them up instead of formatting an int per line); used only by
+    # formats whose conversions are all %s.
 }
 
-_MICROS = "round({duration} * 1000000)"
+_MICROS = "{micros}"
 # Atoms as expressions over fields. Values a client controls are escaped; the
 # protocol version (one of two strings the parser accepted) is not.
 _EXPRESSIONS: Final[dict[str, str]] = {
@@ -228,8 +234,16 @@ class _Generator:
     in a single pass over the request (or response) headers.
     """
 
-    def __init__(self, fields: Mapping[str, str]) -> None:
-        self.fields = fields
+    def __init__(self, fields: Mapping[str, str], plain: bool) -> None:
+        # The duration is computed once, into the local "m", when an atom uses it.
+        self.fields = {**fields, "micros": "m"}
+        self.micros = fields["micros"]
+        self.uses_micros = False
+        self.overrides: dict[str, str] = {}
+        if plain:  # every conversion is %s: text lookups may stand in for ints
+            for atom, field in (("s", "status_text"), ("b", "bytes_text")):
+                if field in fields:
+                    self.overrides[atom] = fields[field]
         self.namespace: dict[str, Any] = {
             "escape": escape,
             "_seconds_decimal": _seconds_decimal,
@@ -246,8 +260,12 @@ class _Generator:
         return self.headers[key]
 
     def expression(self, atom: str) -> str:
+        if atom in self.overrides:
+            return self.overrides[atom]
         if atom in _EXPRESSIONS:
-            return _EXPRESSIONS[atom].format_map(self.fields)
+            template = _EXPRESSIONS[atom]
+            self.uses_micros = self.uses_micros or "{micros}" in template
+            return template.format_map(self.fields)
         if atom in _HEADER_ATOMS:
             local = self.header_local(_HEADER_ATOMS[atom], response=False)
             # Calls only for a header that is there (most lines have no Authorization).
@@ -318,46 +336,94 @@ def compile_format(
     string that is not a valid %-format with named keys. ``fields`` (see
     :data:`ENTRY_FIELDS`) lets a caller format its own objects directly.
     """
-    gen = _Generator(fields)
-    gen.namespace["_date"] = _date_getter(utc_offset_seconds)
-    expressions: list[str] = []
-
-    def positional(match: re.Match[str]) -> str:
-        atom = match.group(1)
-        if atom is None:
-            return "%%"
-        if atom in _SPREAD_ATOMS:
-            pattern, parts = _SPREAD_ATOMS[atom]
-            expressions.extend(part.format_map(gen.fields) for part in parts)
-            return pattern
-        expressions.append(gen.expression(atom))
-        return "%"
-
-    gen.namespace["FMT"] = positional_fmt = _KEY.sub(positional, fmt)
-    body = [*gen.scan(response=False), *gen.scan(response=True)]
-    source = "\n".join(["def format_entry(e):", *body, *_result(positional_fmt, expressions)])
-    exec(compile(source, "<corral access log format>", "exec"), gen.namespace)
-    format_entry: Formatter = gen.namespace["format_entry"]
-    try:
-        _ = gen.namespace["FMT"] % tuple(0 for _ in expressions)  # a bad conversion raises
-        if fields is ENTRY_FIELDS:
-            for sample in _SAMPLES:
-                format_entry(sample)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ValueError(f"invalid access log format {fmt!r}: {exc}") from None
+    code = _Compiled(fmt, fields, utc_offset_seconds)
+    format_entry: Formatter = code.define("format_entry", [f"    return {code.line}"])
+    if fields is ENTRY_FIELDS:
+        code.check(lambda: [format_entry(sample) for sample in _SAMPLES])
     return format_entry
+
+
+def compile_logger(
+    fmt: str,
+    writer: AccessLogWriter,
+    *,
+    fields: Mapping[str, str],
+    names: Mapping[str, Any],
+) -> Callable[[Any], None]:
+    """Like :func:`compile_format`, but the function queues the line on ``writer``
+    itself (one call per request instead of three: format, write, log), flushing
+    when the writer's line limit is reached. ``names`` are the globals that the
+    ``fields`` expressions use."""
+    code = _Compiled(fmt, fields, None)
+    code.namespace.update(names)
+    code.namespace.update(_append=writer.queue.append, _queue=writer.queue, _flush=writer.flush)
+    code.namespace["_MAX_LINES"] = writer.max_lines
+    tail = [
+        f"    _append({code.line})",
+        "    if len(_queue) >= _MAX_LINES:",
+        "        _flush()",
+    ]
+    log: Callable[[Any], None] = code.define("log_entry", tail)
+    return log
+
+
+class _Compiled:
+    """A format turned into the body of a generated function and its last expression."""
+
+    def __init__(self, fmt: str, fields: Mapping[str, str], utc_offset: int | None) -> None:
+        self.fmt = fmt
+        plain = bool(_PLAIN_CONVERSIONS.match(_KEY.sub(_conversion_of, fmt)))
+        gen = _Generator(fields, plain)
+        gen.namespace["_date"] = _date_getter(utc_offset)
+        expressions: list[str] = []
+
+        def positional(match: re.Match[str]) -> str:
+            atom = match.group(1)
+            if atom is None:
+                return "%%"
+            if atom in _SPREAD_ATOMS:
+                pattern, parts = _SPREAD_ATOMS[atom]
+                expressions.extend(part.format_map(gen.fields) for part in parts)
+                return pattern
+            expressions.append(gen.expression(atom))
+            return "%"
+
+        gen.namespace["FMT"] = positional_fmt = _KEY.sub(positional, fmt)
+        self.namespace = gen.namespace
+        self.body = [*gen.scan(response=False), *gen.scan(response=True)]
+        if gen.uses_micros:
+            self.body.append(f"    m = {gen.micros}")
+        values, self.line = _result(positional_fmt, expressions)
+        self.body += values
+        self.check(lambda: gen.namespace["FMT"] % tuple(0 for _ in expressions))
+
+    def define(self, name: str, tail: list[str]) -> Any:
+        source = "\n".join([f"def {name}(e):", *self.body, *tail])
+        exec(compile(source, "<corral access log format>", "exec"), self.namespace)
+        return self.namespace[name]
+
+    def check(self, attempt: Callable[[], object]) -> None:
+        """Run ``attempt``; a bad conversion or atom in the format raises ValueError."""
+        try:
+            attempt()
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ValueError(f"invalid access log format {self.fmt!r}: {exc}") from None
+
+
+def _conversion_of(match: re.Match[str]) -> str:
+    return "%%" if match.group(1) is None else "%"
 
 
 _PLAIN_CONVERSIONS = re.compile(r"(?:[^%]|%[s%])*\Z")
 
 
-def _result(positional_fmt: str, expressions: list[str]) -> list[str]:
-    """The last lines of the formatter: an f-string when every conversion is a plain
-    ``%s`` (measured ~120 ns faster per line than %-formatting twelve values), else
-    the %-format itself (``%(D)06d`` and the like)."""
+def _result(positional_fmt: str, expressions: list[str]) -> tuple[list[str], str]:
+    """The formatter's last lines and the expression of the line: an f-string when
+    every conversion is a plain ``%s`` (measured ~120 ns faster per line than
+    %-formatting twelve values), else the %-format itself (``%(D)06d`` and the like)."""
     if not _PLAIN_CONVERSIONS.match(positional_fmt):
         values = ", ".join(expressions)
-        return [f"    return FMT % ({values}{',' if expressions else ''})"]
+        return [], f"FMT % ({values}{',' if expressions else ''})"
     # Values go to locals first: an f-string expression may not hold a backslash
     # before Python 3.12, and the expressions do.
     lines = [
@@ -375,5 +441,4 @@ def _result(positional_fmt: str, expressions: list[str]) -> list[str]:
         else:
             text = "%" if piece == "%%" else piece
             template.append(text.replace("{", "{{").replace("}", "}}"))
-    lines.append(f"    return f{''.join(template)!r}")
-    return lines
+    return lines, f"f{''.join(template)!r}"

@@ -71,6 +71,13 @@ class AccessLogWriter:
             self.flush()
 
     @property
+    def queue(self) -> list[str]:
+        """The list of queued lines, for a caller that appends to it directly (the
+        worker's generated logger). It stays the same list for the writer's life;
+        such a caller skips the size accounting and flushes on the line count."""
+        return self._lines
+
+    @property
     def pending(self) -> int:
         """Number of lines queued and not yet written."""
         return len(self._lines)
@@ -80,7 +87,7 @@ class AccessLogWriter:
         if not self._lines:
             return
         text = "\n".join(self._lines) + "\n"
-        self._lines = []
+        self._lines.clear()  # the same list: see queue
         self._size = 0
         stream: IO[Any] = self.stream
         try:
