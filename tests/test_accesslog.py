@@ -27,11 +27,10 @@ from corral.errors import ConfigError
 from corral.observe import logsetup
 from corral.observe.accesslog import (
     DEFAULT_FORMAT,
-    AccessEntry,
     ENTRY_FIELDS,
+    AccessEntry,
     AccessLogWriter,
     compile_format,
-    compile_logger,
     escape,
 )
 from corral.worker.access import STATUS_TEXT, size_text
@@ -320,20 +319,32 @@ def test_writer_flushes_itself_at_max_lines() -> None:
     assert stream.writes == 1 and writer.pending == 1
 
 
-def test_logger_queues_the_formatted_line_and_flushes_at_the_line_limit() -> None:
+def test_writer_with_a_formatter_formats_its_rows_when_it_writes() -> None:
     stream = CountingStream()
-    writer = AccessLogWriter(stream, max_lines=3)
-    fields = {**ENTRY_FIELDS, "date_text": "'[d]'"}
-    log = compile_logger(DEFAULT_FORMAT, writer, fields=fields, names={})
-    formatted = compile_format(DEFAULT_FORMAT, fields=fields)
-    sent = [entry(status=status) for status in (200, 404, 503, 204)]
-    for item in sent:
-        log(item)
-    lines = [formatted(item) for item in sent]
+    formatted = compile_format(DEFAULT_FORMAT, fields={**ENTRY_FIELDS, "date_text": "'[d]'"})
+    writer = AccessLogWriter(stream, max_lines=3, formatter=formatted)
+    rows = [entry(status=status) for status in (200, 404, 503, 204)]
+    for row in rows:
+        writer.write(row)
+    lines = [formatted(row) for row in rows]
     assert stream.getvalue() == "".join(line + "\n" for line in lines[:3])
-    assert writer.queue == lines[3:] and stream.writes == 1
+    assert writer.queue == rows[3:] and stream.writes == 1
     writer.flush()
     assert writer.queue == [] and stream.getvalue().endswith(lines[3] + "\n")
+
+
+def test_a_row_that_cannot_be_formatted_costs_only_its_own_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stream = CountingStream()
+    writer = AccessLogWriter(stream, formatter=lambda row: f"ok {1 // row}")
+    for row in (1, 0, 1):
+        writer.write(row)
+    with caplog.at_level(logging.ERROR, logger="corral.error"):
+        writer.flush()
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == lines[2] == "ok 1" and "could not be formatted" in lines[1]
+    assert "could not be formatted" in caplog.text
 
 
 def test_status_and_size_text_stand_in_only_for_plain_conversions() -> None:

@@ -3,8 +3,8 @@
 Formatting is pure (values in, a string out, no clock reads) and cheap: a format
 string is compiled once by :func:`compile_format` into one specialised function that
 computes only the atoms it uses and builds the line with an f-string (a %-format for
-other conversions). :class:`AccessLogWriter` (accesswriter.py) batches the lines and
-writes them with one ``write`` call per batch.
+other conversions). :class:`AccessLogWriter` (accesswriter.py) batches the lines, or
+the rows they are formatted from, and writes them with one ``write`` call per batch.
 
 Values a client controls (the request target, header values, the Basic auth
 user name) are escaped the way Apache escapes log items, so a client cannot
@@ -31,7 +31,6 @@ __all__ = [
     "Formatter",
     "apache_date",
     "compile_format",
-    "compile_logger",
     "escape",
 ]
 
@@ -341,30 +340,6 @@ def compile_format(
     if fields is ENTRY_FIELDS:
         code.check(lambda: [format_entry(sample) for sample in _SAMPLES])
     return format_entry
-
-
-def compile_logger(
-    fmt: str,
-    writer: AccessLogWriter,
-    *,
-    fields: Mapping[str, str],
-    names: Mapping[str, Any],
-) -> Callable[[Any], None]:
-    """Like :func:`compile_format`, but the function queues the line on ``writer``
-    itself (one call per request instead of three: format, write, log), flushing
-    when the writer's line limit is reached. ``names`` are the globals that the
-    ``fields`` expressions use."""
-    code = _Compiled(fmt, fields, None)
-    code.namespace.update(names)
-    code.namespace.update(_append=writer.queue.append, _queue=writer.queue, _flush=writer.flush)
-    code.namespace["_MAX_LINES"] = writer.max_lines
-    tail = [
-        f"    _append({code.line})",
-        "    if len(_queue) >= _MAX_LINES:",
-        "        _flush()",
-    ]
-    log: Callable[[Any], None] = code.define("log_entry", tail)
-    return log
 
 
 class _Compiled:
