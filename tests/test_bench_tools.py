@@ -294,3 +294,19 @@ def test_floor_server_answers_hello_on_one_kept_alive_connection(
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_run_of_corral_alone_leaves_latest_md_alone(tmp_path: Path) -> None:
+    sys.path.insert(0, str(BENCH))
+    # bench/ is not a package of the project: its harness is imported from its folder
+    from harness import report
+    from harness.cli import measures_peers
+
+    saved = BENCH / "results" / "run-2026-12-07-accesslog2.json"  # corral and corral-log
+    result = json.loads(saved.read_text())
+    assert not measures_peers(result["runs"])
+    assert measures_peers([*result["runs"], {"server": "uvicorn"}])
+    summary = report.write(result, tmp_path, update_latest=False)
+    assert summary.exists() and not (tmp_path / "latest.md").exists()
+    report.write(result, tmp_path)
+    assert (tmp_path / "latest.md").read_text() == summary.read_text()

@@ -111,6 +111,13 @@ def warnings_for(result: dict[str, Any], args: argparse.Namespace) -> list[str]:
     return warn
 
 
+def measures_peers(runs: list[dict[str, Any]]) -> bool:
+    """Whether a server other than corral's variants ran. latest.md holds the figures
+    against the peers: a run of corral alone (a quick check, or corral against
+    corral-log) leaves it as it is."""
+    return any(not SERVERS[run["server"]].is_corral for run in runs if run["server"] in SERVERS)
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.list:
@@ -157,7 +164,7 @@ def main(argv: list[str]) -> int:
     result["warnings"] = warnings_for(result, args)
     if args.baseline is not None:
         result["baseline"] = report.against_baseline(args.baseline, result)
-    path = report.write(result, args.out)
+    path = report.write(result, args.out, update_latest=measures_peers(runs))
     print((path).read_text())
     log(f"report: {path}")
     if args.json:

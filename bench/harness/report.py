@@ -149,8 +149,9 @@ def chart(name: str, summary: dict[str, Summary], meta: dict[str, Any], path: Pa
     return True
 
 
-def write(result: Result, out_dir: Path) -> Path:
-    """``summary-DATE.md``, ``latest.md`` and ``SCENARIO-DATE.png`` into ``out_dir``."""
+def write(result: Result, out_dir: Path, update_latest: bool = True) -> Path:
+    """``summary-DATE.md``, ``latest.md`` (if ``update_latest``) and ``SCENARIO-DATE.png``
+    into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = result["machine"]["date"][:19].replace(":", "")
     charts = {}
@@ -161,7 +162,8 @@ def write(result: Result, out_dir: Path) -> Path:
     text = markdown(result, charts)
     path = out_dir / f"summary-{stamp}.md"
     path.write_text(text)
-    (out_dir / "latest.md").write_text(text)
+    if update_latest:
+        (out_dir / "latest.md").write_text(text)
     return path
 
 
