@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from time import monotonic
 from typing import Any
 
 import httptools
@@ -31,7 +30,7 @@ from corral.errors import (
 )
 from corral.http1.admission import before_app, refuse_upgrade
 from corral.http1.context import H1Context, error_log
-from corral.http1.exchange import H1Exchange
+from corral.http1.exchange import H1Exchange, request_clock
 from corral.http1.forwarding import apply_forwarding
 from corral.http1.guards import BUSY, CLOSED, HEAD, IDLE, ConnectionGuards
 from corral.http1.output import ConnectionOutput
@@ -376,8 +375,7 @@ class H1Connection(ConnectionOutput, ConnectionGuards, asyncio.Protocol):
                     break
         ctx = self.ctx
         if ctx.extras:  # any optional step is on; the access log's is inlined
-            # monotonic, not loop.time(): uvloop's loop clock counts whole milliseconds
-            exchange.start_time = monotonic()
+            exchange.start_time = request_clock()
             if ctx.checks_before_app and before_app(self, exchange):
                 return
         if exchange.upgrade and refuse_upgrade(exchange):

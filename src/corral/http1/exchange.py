@@ -9,6 +9,7 @@ here, in one place for every interface.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,10 @@ from corral.gateway.response import EncodedHeaders, without_content_length
 from corral.http1.body import NO_BODY
 from corral.http1.head import REASONS, STATUS_LINES, status_line
 from corral.http1.sendfile import send_file
+
+#: The clock of ``H1Exchange.start_time`` and of the access log's request time:
+#: monotonic to the microsecond (uvloop's loop.time() counts whole milliseconds).
+request_clock = time.monotonic
 
 if TYPE_CHECKING:
     from corral.http1.connection import H1Connection
@@ -108,7 +113,7 @@ class H1Exchange:
         self.status = 0
         self.bytes_sent = 0
         self.response_headers: EncodedHeaders | None = None
-        self.start_time = 0.0  # time.monotonic() when the request began (set when logging)
+        self.start_time = 0.0  # request_clock() when the request began (set when logging)
         self.on_request_complete: Callable[[H1Exchange], None] | None = None
         # (threshold, callback): called once when the received body passes the threshold.
         self.on_body_over: tuple[int, Callable[[], None]] | None = None

@@ -13,11 +13,8 @@ import time
 from typing import Any
 
 from corral.gateway.response import EncodedHeaders
+from corral.http1.exchange import request_clock
 from corral.observe.accesslog import AccessLogWriter, apache_date, compile_format
-
-# The clock that the connection reads when a request begins (exchange.start_time):
-# time.monotonic, not the loop's clock, which in uvloop counts whole milliseconds.
-clock = time.monotonic
 
 #: What a row holds, in order (see AccessLog.log, which builds it).
 ROW = (
@@ -113,7 +110,7 @@ class AccessLog:
             append((
                 e.headers, e.client, e.method, e.path, e.query, e.http_version,
                 e.status, e.bytes_sent, e.response_headers, log_clock.text,
-                clock() - e.start_time,
+                request_clock() - e.start_time,
             ))  # fmt: skip
             if len(queue) >= limit:
                 flush()
