@@ -120,9 +120,11 @@ def main() -> None:
         uvloop.run(measure(args.interface, request, args.requests, access_log=args.access_log))
         for _ in range(args.repeat)
     ]
+    from corral.compiled import summary
+
     kind = "browser" if args.browser else "wrk"
     print(
-        f"{args.interface} ({kind} request): best {min(figures):.2f} us/request, "
+        f"{args.interface} ({kind} request, {summary()}): best {min(figures):.2f} us/request, "
         f"runs {', '.join(f'{f:.2f}' for f in figures)}"
     )
 

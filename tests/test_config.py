@@ -396,6 +396,12 @@ def test_env_unknown_variable(tmp_path: Path) -> None:
     )
 
 
+def test_env_pure_python_switch_is_not_a_setting(tmp_path: Path) -> None:
+    # Read when corral is imported (corral/compiled.py), so the loader lets it pass.
+    config = load_config(["app:x"], {"CORRAL_PURE_PYTHON": "1"}, tmp_path)
+    assert config.app == "app:x"
+
+
 def test_env_bad_value(tmp_path: Path) -> None:
     assert error(tmp_path, env={"CORRAL_KEEPALIVE": "long"}) == (
         "bad value 'long' for keepalive (env CORRAL_KEEPALIVE): expected a number of seconds >= 0"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import fuzz_http1
 import pytest
 from fuzz_http1 import (
     ANSWER_MODES,
@@ -27,7 +28,7 @@ from fuzz_http1_inputs import FIELD_VALUES, OPS, SEEDS, TOKENS, mutate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corral.http1.guards import State
+from corral.http1.state import State
 
 FUZZ = settings(
     deadline=None,
@@ -204,12 +205,12 @@ def test_the_oracle_catches_violations(
 
 
 def test_the_oracle_catches_exceptions_and_error_logs(monkeypatch: pytest.MonkeyPatch) -> None:
-    import corral.http1.connection as connection
+    # A subclass, not a patched method: the compiled H1Connection is an immutable type.
+    class Broken(fuzz_http1.H1Connection):
+        def on_header(self, name: bytes, value: bytes) -> None:
+            raise RuntimeError("boom")
 
-    def boom(self: Any, name: bytes, value: bytes) -> None:
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(connection.H1Connection, "on_header", boom)
+    monkeypatch.setattr(fuzz_http1, "H1Connection", Broken)
     problems = run_one(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").problems
     assert any("internal error" in p for p in problems), problems
     assert any("error status 500" in p for p in problems), problems

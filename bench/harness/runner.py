@@ -69,6 +69,7 @@ class Running:
         argv = ["taskset", "-c", cpu, *server.command(launch)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env["PYTHONPATH"] = str(chdir)
+        env.update(server.env)
         self.stdout = open(self.rundir / "stdout", "wb")  # noqa: SIM115 -- closed in stop()
         self.stderr = open(self.rundir / "stderr", "wb")  # noqa: SIM115
         # A session of its own: the group holds the server and any workers it forks.

@@ -45,6 +45,7 @@ class Server:
     is_corral: bool = False
     note: str = ""
     default: bool = True  # in every scenario of its interface; else only with --servers
+    env: tuple[tuple[str, str], ...] = ()  # set for this server's process only
 
 
 def _bin(name: str) -> str:
@@ -188,6 +189,15 @@ SERVERS: dict[str, Server] = {
     for s in [
         Server("corral", BOTH, _corral(False), is_corral=True, note="--threads 1 (default)"),
         Server("corral-log", BOTH, _corral(True), access_log=True, is_corral=True),
+        Server(
+            "corral-pure",
+            BOTH,
+            _corral(False),
+            is_corral=True,
+            note="CORRAL_PURE_PYTHON=1: the compiled hot path off",
+            default=False,
+            env=(("CORRAL_PURE_PYTHON", "1"),),
+        ),
         Server("bjoern", W, _bjoern),
         Server("gunicorn-sync", W, _gunicorn("sync"), note="sync worker: no keep-alive"),
         Server("gunicorn-gthread", W, _gunicorn("gthread"), note=f"--threads {THREADS}"),

@@ -76,6 +76,11 @@ def versions() -> dict[str, str]:
         except md.PackageNotFoundError:
             found[dist] = "missing"
     found["python"] = platform.python_version()
+    from corral.compiled import decide_all
+
+    choices = decide_all()  # as the "corral" entries run (corral-pure: none compiled)
+    compiled = sum(how == "compiled" for how in choices.values())
+    found["corral build"] = f"{compiled} of {len(choices)} hot-path modules compiled"
     with contextlib.suppress(OSError):
         wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
         found["wrk"] = (wrk.stdout + wrk.stderr).split(" [")[0].removeprefix("wrk ").strip()

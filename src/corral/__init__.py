@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from corral import compiled as _compiled
+
+# Before any module of the request path is imported: compiled, or source (compiled.py).
+_compiled.install()
+
 __version__ = "0.1.0"
 __all__ = ["Config", "__version__", "run"]
 

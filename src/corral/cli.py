@@ -56,7 +56,9 @@ def _main(argv: list[str]) -> int:
         sys.stdout.write(build_parser().format_help())
         return EXIT_OK
     if command_line.version:
-        print(f"corral {_version()} (Python {platform.python_version()})")
+        from corral.compiled import summary
+
+        print(f"corral {_version()} (Python {platform.python_version()}, {summary()})")
         return EXIT_OK
     config = load_config(argv, os.environ, Path.cwd())
     for warning in config.warnings:

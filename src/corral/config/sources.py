@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from corral.compiled import PURE_VARIABLE
 from corral.config.declaration import ENV_PREFIX
 from corral.config.schema import GUNICORN_NAMES, SETTINGS
 from corral.config.suggest import (
@@ -37,6 +38,9 @@ RANK_FILE = 1
 RANK_ENV = 2
 RANK_COMMAND_LINE = 3
 CONFIG_ENV = ENV_PREFIX + "CONFIG"
+# CORRAL_ variables that are not settings: the config file, and the switch that is read
+# when corral is imported, before any setting (corral/compiled.py).
+OTHER_ENV = (CONFIG_ENV, PURE_VARIABLE)
 DEFAULT_FILE = "corral.toml"
 PYPROJECT = "pyproject.toml"
 
@@ -212,10 +216,10 @@ def read_env(environ: Mapping[str, str]) -> list[Assignment]:
                 )
     env_vars = {setting.env: setting.name for setting in SETTINGS.values()}
     for var in sorted(environ):
-        if not var.startswith(ENV_PREFIX) or var == CONFIG_ENV:
+        if not var.startswith(ENV_PREFIX) or var in OTHER_ENV:
             continue
         if var not in env_vars:
-            hint = did_you_mean(var, [*env_vars, CONFIG_ENV])
+            hint = did_you_mean(var, [*env_vars, *OTHER_ENV])
             raise ConfigError(f"unknown setting {var} in the environment{hint}")
         found.append(Assignment(env_vars[var], environ[var], f"env {var}", RANK_ENV, var))
     return found

@@ -32,8 +32,7 @@ from corral.http1.admission import before_app, refuse_upgrade
 from corral.http1.context import H1Context, error_log
 from corral.http1.exchange import H1Exchange, request_clock
 from corral.http1.forwarding import apply_forwarding
-from corral.http1.guards import BUSY, CLOSED, HEAD, IDLE, ConnectionGuards
-from corral.http1.output import ConnectionOutput
+from corral.http1.guards import ConnectionGuards
 from corral.http1.pacing import BusyTimers
 from corral.http1.request_head import (
     FRAMING_NAME_SIZES,
@@ -44,12 +43,13 @@ from corral.http1.request_head import (
     other_target_form,
     read_framing,
 )
+from corral.http1.state import BUSY, CLOSED, HEAD, IDLE
 from corral.proxy import FORWARDING_HEADERS
 
 HIGH_WATER = 256 * 1024  # unread request body held before reading pauses
 
 
-class H1Connection(ConnectionOutput, ConnectionGuards, asyncio.Protocol):
+class H1Connection(ConnectionGuards, asyncio.Protocol):
     """One client connection speaking HTTP/1.1 (and 1.0)."""
 
     __slots__ = (
@@ -460,23 +460,6 @@ class H1Connection(ConnectionOutput, ConnectionGuards, asyncio.Protocol):
             self._resume_reading()
 
     # -- errors, timeouts, closing -------------------------------------------------
-
-    def _close(self) -> None:
-        if self._out:
-            self.flush_out()
-        if self.state is not CLOSED:
-            self.state = CLOSED
-            self.deadline = 0.0
-            if self.transport is not None:
-                self.transport.close()
-
-    def _pause_reading(self) -> None:
-        if not self._reading_paused and self.state is not CLOSED:
-            self._reading_paused = True
-            self.transport.pause_reading()
-            if self.timers.body:
-                self.timers.stop_body_window()
-                self._arm()
 
     def _resume_reading(self) -> None:
         if self._reading_paused and self.state is not CLOSED and not self._upgrade:

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from corral.http1.exchange import H1Exchange
 
 error_log = logging.getLogger("corral.error")
-UNLIMITED = sys.maxsize
+# Far past any real size, with room for the slack added to it (a C Py_ssize_t when
+# compiled: sys.maxsize plus anything would overflow).
+UNLIMITED = sys.maxsize // 4
 RAW_HEAD_SLACK = 256 * 1024  # one read's worth of body may share a chunk with the head
 
 

@@ -1,7 +1,7 @@
 """The guarding half of an HTTP/1.1 connection: what it refuses and when it gives up.
 
 ``H1Connection`` (connection.py) is the plain path: parser callbacks, pipelining,
-keep-alive. This mixin holds what only runs when something is unusual: a PROXY
+keep-alive. This base class of it holds what only runs when something is unusual: a PROXY
 protocol header, chunk extensions and trailers, heads past a field's size, parse
 errors and their answers, and the deadlines of every state (docs/security.md).
 """
@@ -9,7 +9,6 @@ errors and their answers, and the deadlines of every state (docs/security.md).
 from __future__ import annotations
 
 import contextlib
-import enum
 import socket
 import struct
 from collections import deque
@@ -26,8 +25,10 @@ from corral.errors import (
 )
 from corral.http1.context import error_log
 from corral.http1.head import error_response
+from corral.http1.output import ConnectionOutput
 from corral.http1.pacing import Expiry
 from corral.http1.request_head import method_error
+from corral.http1.state import BUSY, CLOSED, HEAD, IDLE, State
 from corral.http1.timeouts import abandon
 from corral.proxy import ProxyProtocolError, parse_proxy_header
 
@@ -42,18 +43,8 @@ ZERO_LINGER = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close sends RST
 CHUNK_FRAMING = 24
 
 
-class State(enum.Enum):
-    IDLE = "idle"  # waiting for the first byte of a request
-    HEAD = "head"  # receiving a request head
-    BUSY = "busy"  # a request is being answered
-    CLOSED = "closed"
-
-
-IDLE, HEAD, BUSY, CLOSED = State.IDLE, State.HEAD, State.BUSY, State.CLOSED
-
-
-class ConnectionGuards:
-    """Methods of H1Connection for the unusual cases (a mixin: no state of its own)."""
+class ConnectionGuards(ConnectionOutput):
+    """Methods of H1Connection for the unusual cases (no state of its own)."""
 
     if not TYPE_CHECKING:  # no instance dict; mypy checks the attributes below instead
         __slots__ = ()
@@ -90,10 +81,6 @@ class ConnectionGuards:
         _error_due: ProtocolError | None
         _reading_paused: bool
         _out: list[bytes] | None
-
-        def _close(self) -> None: ...
-        def flush_out(self) -> None: ...
-        def _pause_reading(self) -> None: ...
 
     def _take_proxy_header(self, data: bytes) -> bytes:
         """Consume the PROXY protocol header; the bytes after it are HTTP."""
@@ -248,11 +235,6 @@ class ConnectionGuards:
         """--request-timeout: the app's clock starts now."""
         self.timers.start_request(self.ctx.now)
         self._arm()
-
-    def _arm(self) -> None:
-        """Point the ticker at the earliest busy-state clock."""
-        if self.state is BUSY:
-            self.deadline = self.timers.next_deadline()
 
     def open_body_window(self) -> None:
         """corral reads the request body now (again): the client's upload clock runs."""

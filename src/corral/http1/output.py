@@ -1,8 +1,14 @@
 """The output side of an HTTP/1.1 connection: queued body pieces and flow control.
 
-A mixin of ``H1Connection``. Streamed body pieces are queued during a loop turn
-and written together at its end; the transport's pause/resume callbacks become
-``write_paused`` and the busy-state write clock.
+The first of three classes, ConnectionOutput -> ConnectionGuards (guards.py) ->
+H1Connection (connection.py), one chain rather than mixins so that the compiled
+build can declare every attribute once, here (output.pxd). Streamed body pieces are
+queued during a loop turn and written together at its end; the transport's
+pause/resume callbacks become ``write_paused`` and the busy-state write clock.
+
+No method may be defined under ``if TYPE_CHECKING:`` in these classes: Cython
+compiles such a stub into the class, where it would replace the inherited method
+(tests/test_compiled.py checks this).
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from corral.http1.guards import CLOSED, State
+from corral.http1.state import BUSY, CLOSED, State
 
 if TYPE_CHECKING:
     from corral.http1.context import H1Context
@@ -21,7 +27,7 @@ OUT_LIMIT = 512 * 1024  # queued response bytes written at once, without waiting
 
 
 class ConnectionOutput:
-    """Methods of H1Connection for writing (a mixin: no state of its own)."""
+    """Methods of H1Connection for writing and flow control (no state of its own)."""
 
     if not TYPE_CHECKING:  # no instance dict; mypy checks the attributes below instead
         __slots__ = ()
@@ -37,8 +43,8 @@ class ConnectionOutput:
         _out: list[bytes] | None
         _out_size: int
         _drain_waiter: asyncio.Future[None] | None
-
-        def _arm(self) -> None: ...
+        _reading_paused: bool
+        deadline: float
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -80,6 +86,28 @@ class ConnectionOutput:
             self._out = None
             if not self.transport.is_closing():
                 self.transport.writelines(out)
+
+    def _close(self) -> None:
+        if self._out:
+            self.flush_out()
+        if self.state is not CLOSED:
+            self.state = CLOSED
+            self.deadline = 0.0
+            if self.transport is not None:
+                self.transport.close()
+
+    def _pause_reading(self) -> None:
+        if not self._reading_paused and self.state is not CLOSED:
+            self._reading_paused = True
+            self.transport.pause_reading()
+            if self.timers.body:
+                self.timers.stop_body_window()
+                self._arm()
+
+    def _arm(self) -> None:
+        """Point the ticker at the earliest busy-state clock."""
+        if self.state is BUSY:
+            self.deadline = self.timers.next_deadline()
 
     async def drain(self) -> None:
         """Wait until the transport accepts more data (or the client is gone)."""

@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 from corral.apps import LoadedApp, load_app
+from corral.compiled import summary
 from corral.gateway.asgi import ASGIGateway
 from corral.gateway.lifespan import Lifespan
 from corral.gateway.wsgi import WSGIGateway
@@ -178,7 +179,9 @@ class Worker:
         if ctx.conn_limit is not None:
             ctx.conn_limit.acceptors = self.acceptors
         self.phase = Phase.SERVING
-        error_log.info("Worker %d serving %s (%s)", os.getpid(), config.app, loaded.interface)
+        error_log.info(
+            "Worker %d serving %s (%s, %s)", os.getpid(), config.app, loaded.interface, summary()
+        )
         if self.heartbeat is not None:
             self.heartbeat.ready()
         self._tick()
