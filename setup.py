@@ -1,9 +1,9 @@
 """Builds corral's optional compiled hot path; everything else is in pyproject.toml.
 
-The modules listed in src/corral/compiled.py are compiled by Cython from their own
-.py source and the .pxd declarations beside them. Without Cython or a C compiler, or
-with CORRAL_PURE_PYTHON=1 set, the package installs as pure Python and works the same,
-only slower (docs/performance.md, "The compiled hot path").
+With CORRAL_COMPILE=1 set, the modules listed in src/corral/compiled.py are compiled
+by Cython from their own .py source and the .pxd declarations beside them. By default,
+and where a module cannot be compiled, the package is pure Python and works the same
+(docs/performance.md, "The compiled hot path", says what the build gains and costs).
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def source_of(name: str) -> Path:
 
 
 def extensions() -> list[Extension]:
-    if os.environ.get("CORRAL_PURE_PYTHON", "") not in ("", "0"):
-        return []
+    if os.environ.get("CORRAL_COMPILE", "") in ("", "0"):
+        return []  # opt-in: on the benchmark machine it costs memory for a tied speed-up
     try:
         from Cython.Build import cythonize
     except ImportError:

@@ -396,9 +396,9 @@ def test_env_unknown_variable(tmp_path: Path) -> None:
     )
 
 
-def test_env_pure_python_switch_is_not_a_setting(tmp_path: Path) -> None:
+def test_env_switches_of_the_compiled_build_are_not_settings(tmp_path: Path) -> None:
     # Read when corral is imported (corral/compiled.py), so the loader lets it pass.
-    config = load_config(["app:x"], {"CORRAL_PURE_PYTHON": "1"}, tmp_path)
+    config = load_config(["app:x"], {"CORRAL_PURE_PYTHON": "1", "CORRAL_COMPILE": "1"}, tmp_path)
     assert config.app == "app:x"
 
 

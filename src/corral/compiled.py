@@ -1,7 +1,7 @@
 """The optional compiled hot path: which modules it covers and when it is used.
 
-When a C compiler and Cython are present at install time, setup.py compiles the
-modules in ``MODULES`` from the same ``.py`` source (with the ``.pxd`` declarations
+When corral is installed with ``CORRAL_COMPILE=1`` (and a C compiler), setup.py
+compiles the modules in ``MODULES`` from the same ``.py`` source (with the ``.pxd`` declarations
 beside them) and records each source's SHA-256 in ``compiled.txt``. An import then
 takes a compiled module only if the source beside it is the one it was built from: an
 edited ``.py`` next to an older build (an editable install, a checkout of another
@@ -37,7 +37,8 @@ MODULES = (
     "corral.gateway.asgi",
 )
 MANIFEST = "compiled.txt"  # lines of "module sha256-of-the-.py-it-was-compiled-from"
-PURE_VARIABLE = "CORRAL_PURE_PYTHON"
+PURE_VARIABLE = "CORRAL_PURE_PYTHON"  # read at import: run every module as source
+COMPILE_VARIABLE = "CORRAL_COMPILE"  # read by setup.py: build the compiled modules
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from corral.compiled import PURE_VARIABLE
+from corral.compiled import COMPILE_VARIABLE, PURE_VARIABLE
 from corral.config.declaration import ENV_PREFIX
 from corral.config.schema import GUNICORN_NAMES, SETTINGS
 from corral.config.suggest import (
@@ -38,9 +38,9 @@ RANK_FILE = 1
 RANK_ENV = 2
 RANK_COMMAND_LINE = 3
 CONFIG_ENV = ENV_PREFIX + "CONFIG"
-# CORRAL_ variables that are not settings: the config file, and the switch that is read
-# when corral is imported, before any setting (corral/compiled.py).
-OTHER_ENV = (CONFIG_ENV, PURE_VARIABLE)
+# CORRAL_ variables that are not settings: the config file, and the switches of the
+# compiled build, read at install and import time (corral/compiled.py).
+OTHER_ENV = (CONFIG_ENV, PURE_VARIABLE, COMPILE_VARIABLE)
 DEFAULT_FILE = "corral.toml"
 PYPROJECT = "pyproject.toml"
 
