@@ -19,10 +19,13 @@ import signal
 import socket
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from corral.apps import LoadedApp, load_app
 from corral.compiled import summary
+from corral.gateway.asgi import ASGIGateway
+from corral.gateway.lifespan import Lifespan
+from corral.gateway.wsgi import WSGIGateway
 from corral.hooks import HookRequest, HookResponse, HookServer, HookWorker
 from corral.hooks import call as call_hook
 from corral.http1.connection import H1Connection
@@ -33,9 +36,6 @@ from corral.worker.accept import Acceptor
 from corral.worker.access import AccessLog
 from corral.worker.heartbeat import Heartbeat
 from corral.worker.overload import ConcurrencyGate, ConnectionLimit
-
-if TYPE_CHECKING:
-    from corral.gateway.lifespan import Lifespan
 
 error_log = logging.getLogger("corral.error")
 TICK = 0.1  # seconds between clock refreshes, deadline sweeps and access-log flushes
@@ -119,7 +119,6 @@ class Worker:
         self.gateway: Any = None
         self.gate: ConcurrencyGate | None = None
         self.lifespan: Lifespan | None = None
-        self.wsgi = False  # the app is WSGI (gateway: a WSGIGateway)
         self.stuck_threads = 0  # WSGI app threads still busy when the worker stopped
         self.quick = False  # INT/QUIT: no shutdown delay, no graceful wait
 
@@ -134,20 +133,12 @@ class Worker:
         for sig in (signal.SIGINT, signal.SIGQUIT):  # gunicorn's quick shutdown
             self.loop.add_signal_handler(sig, self.quick_stop, sig)
         self.loop.add_signal_handler(signal.SIGUSR1, self.reopen_logs)
-        # Only the app's own gateway is imported: the other one would cost the worker
-        # its modules' memory (~0.2-0.4 MiB) for nothing.
         if loaded.interface == "asgi":
-            from corral.gateway.asgi import ASGIGateway
-            from corral.gateway.lifespan import Lifespan
-
             self.lifespan = Lifespan(loaded.app, config.lifespan)
             await self.lifespan.startup()
             state = self.lifespan.state if self.lifespan.supported else None
             self.gateway = ASGIGateway(loaded.app, self.loop, config.root_path, state)
         else:
-            from corral.gateway.wsgi import WSGIGateway
-
-            self.wsgi = True
             self.gateway = WSGIGateway(loaded.app, self.loop, config)
         if config.access_log:
             self.access = AccessLog(config.access_log_format, config.accesslog)
@@ -205,7 +196,7 @@ class Worker:
         config = self.config
         if not config.limit_concurrency:
             return self.gateway
-        if self.wsgi and self.gateway.pool is None:
+        if isinstance(self.gateway, WSGIGateway) and self.gateway.pool is None:
             error_log.warning(
                 "--limit-concurrency has no effect with --threads 1: a WSGI worker "
                 "without threads runs one request at a time"
@@ -341,7 +332,7 @@ class Worker:
             await asyncio.wait(tasks, timeout=1.0)
         if self.lifespan is not None:
             await self.lifespan.shutdown()
-        if self.wsgi:
+        if isinstance(self.gateway, WSGIGateway):
             self.stuck_threads = self.gateway.shutdown()
             if self.stuck_threads:
                 error_log.warning(
