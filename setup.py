@@ -32,12 +32,16 @@ def source_of(name: str) -> Path:
     return SRC.joinpath(*name.split(".")).with_suffix(".py")
 
 
+COMPILE = os.environ.get("CORRAL_COMPILE", "") not in ("", "0")
+
+
 def extensions() -> list[Extension]:
-    if os.environ.get("CORRAL_COMPILE", "") in ("", "0"):
+    if not COMPILE:
         return []  # opt-in: on the benchmark machine it costs memory for a tied speed-up
     try:
         from Cython.Build import cythonize
     except ImportError:
+        # Also the case while pip asks for the build requirements, before Cython is in.
         print("corral: Cython is not installed; building the pure-Python package")
         return []
     modules = [
@@ -81,4 +85,9 @@ class BuildWithManifest(build_ext):
         (package / "compiled.txt").write_text("".join(lines))
 
 
-setup(ext_modules=extensions(), cmdclass={"build_ext": BuildWithManifest})
+setup(
+    ext_modules=extensions(),
+    cmdclass={"build_ext": BuildWithManifest},
+    # A build requirement only when compiling (pip asks setup.py before it builds).
+    setup_requires=["Cython>=3.0"] if COMPILE else [],
+)
