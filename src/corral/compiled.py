@@ -11,7 +11,6 @@ commit) is imported as source, with one warning, instead of running stale code.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.machinery
 import importlib.util
 import os
@@ -43,6 +42,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def source_digest(source: bytes) -> str:
+    import hashlib  # only where a compiled module exists: a pure install never needs it
+
     return hashlib.sha256(source).hexdigest()
 
 
