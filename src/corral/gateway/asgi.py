@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from corral.gateway.paths import PERCENT, decode_path, split_root_path
 from corral.gateway.response import EncodedHeaders, InvalidResponse, encode_headers
+
+if TYPE_CHECKING:
+    from corral.http1.exchange import H1Exchange
 
 error_log = logging.getLogger("corral.error")
 
@@ -45,7 +48,7 @@ class ASGIGateway:
         # Called when a request task ends (set by --limit-concurrency's gate).
         self.on_done: Callable[[], None] | None = None
 
-    def start(self, exchange: Any) -> None:
+    def start(self, exchange: H1Exchange) -> None:
         # The worker cancels what is left at shutdown via asyncio.all_tasks(),
         # so tasks are not tracked here (that cost a set and a callback each).
         task = self.loop.create_task(HTTPCycle(exchange).run(self.app, self.scope(exchange)))
@@ -59,7 +62,7 @@ class ASGIGateway:
         if self.on_done is not None:
             self.on_done()
 
-    def scope(self, exchange: Any) -> dict[str, Any]:
+    def scope(self, exchange: H1Exchange) -> dict[str, Any]:
         """The ``http`` connection scope for an exchange."""
         raw_path = exchange.path
         mount = self.root_path

@@ -16,7 +16,7 @@ from asyncio.events import _get_running_loop, _set_running_loop
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from corral.gateway.response import (
     EncodedHeaders,
@@ -27,6 +27,9 @@ from corral.gateway.response import (
 )
 from corral.gateway.wsgi_environ import base_environ, build_environ, connection_environ
 from corral.gateway.wsgi_io import EMPTY_INPUT, FileWrapper, StreamInput
+
+if TYPE_CHECKING:
+    from corral.http1.exchange import H1Exchange
 
 error_log = logging.getLogger("corral.error")
 
@@ -70,7 +73,8 @@ class StartResponse:
             if key is not None and len(_HEAD_CACHE) < _HEAD_CACHE_SIZE:
                 _HEAD_CACHE[key] = cached
         self.called = True
-        self.exchange.start_response(*cached)
+        code, encoded = cached
+        self.exchange.start_response(code, encoded)
         return self.write
 
     def write(self, data: bytes) -> None:
@@ -79,7 +83,12 @@ class StartResponse:
         if type(data) is not bytes:
             raise InvalidResponse(f"write() takes bytes, got {type(data).__name__}")
         if data:
-            (self.writer or self.exchange.write)(data, True)
+            if self.writer is not None:
+                self.writer(data, True)
+            else:
+                # A call, not `(self.writer or self.exchange.write)(...)`: the compiled
+                # build cannot take a typed object's C method as a value.
+                self.exchange.write(data, True)
 
 
 class WSGIGateway:
@@ -102,7 +111,7 @@ class WSGIGateway:
         # Called when a pool request ends (set by --limit-concurrency's gate).
         self.on_done: Callable[[], None] | None = None
 
-    def start(self, exchange: Any) -> None:
+    def start(self, exchange: H1Exchange) -> None:
         if self.pool is None:
             # Inline: the app runs once the whole body is in hand.
             if exchange.has_body:
@@ -131,7 +140,7 @@ class WSGIGateway:
         self.pool.shutdown(wait=False, cancel_futures=True)
         return self.busy
 
-    def _environ(self, exchange: Any, body: Any, length: int | None) -> dict[str, Any]:
+    def _environ(self, exchange: H1Exchange, body: Any, length: int | None) -> dict[str, Any]:
         conn = exchange.conn
         if exchange.forwarded:  # client, scheme or host differ from the connection's
             base = connection_environ(self.base, exchange)
@@ -144,7 +153,7 @@ class WSGIGateway:
 
     # -- inline --------------------------------------------------------------------
 
-    def _run_inline(self, exchange: Any) -> None:
+    def _run_inline(self, exchange: H1Exchange) -> None:
         # A WSGI app is synchronous code; if it could see a running loop, frameworks
         # would take it for async code (Django then refuses every database query
         # with SynchronousOnlyOperation). Hiding the loop costs two C calls, each a
@@ -156,7 +165,7 @@ class WSGIGateway:
         finally:
             _set_running_loop(self.loop)
 
-    def _call_inline(self, exchange: Any) -> None:
+    def _call_inline(self, exchange: H1Exchange) -> None:
         if exchange.has_body:
             body = exchange.body
             stream: Any = body.as_file() or io.BytesIO(body.take())

@@ -322,16 +322,16 @@ class H1Exchange:
 
     def _queue_first(self, head: bytes, body: bytes) -> None:
         """The head and first piece of a streamed response, queued by reference."""
-        write = self.conn.write_body
+        conn = self.conn  # (not a bound write_body: the compiled build calls it in C)
         if not body:
-            write(head + CRLF)
+            conn.write_body(head + CRLF)
         elif self._framing == 1:
-            write(head + b"\r\n%x\r\n" % len(body))
-            write(body)
-            write(CRLF)
+            conn.write_body(head + b"\r\n%x\r\n" % len(body))
+            conn.write_body(body)
+            conn.write_body(CRLF)
         else:
-            write(head + CRLF)
-            write(body)
+            conn.write_body(head + CRLF)
+            conn.write_body(body)
 
     def _clip(self, data: bytes) -> bytes:
         """Never send more than the declared Content-Length (the rest would be a new response)."""
