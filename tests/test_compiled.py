@@ -118,8 +118,9 @@ def test_an_edited_source_is_imported_instead_of_its_older_build(package_copy: P
     assert result.returncode == 0, result.stderr
     exchange_file, connection_file, summary, edited = result.stdout.split("\n")[:4]
     assert exchange_file.endswith("exchange.py") and edited == "True"
-    assert is_extension(connection_file)  # only the edited module falls back
-    assert summary == f"compiled hot path, 1 of {len(compiled.MODULES)} modules as source"
+    # connection.so cimports exchange's C class: it cannot load beside its source.
+    assert connection_file.endswith("connection.py")
+    assert summary == "pure Python"
     assert result.stderr.strip() == (
         "corral: warning: the compiled corral.http1.exchange predate their source; "
         "using the source (`pip install -e .` compiles it again)"

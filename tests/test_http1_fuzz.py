@@ -28,6 +28,8 @@ from fuzz_http1_inputs import FIELD_VALUES, OPS, SEEDS, TOKENS, mutate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from corral.http1 import connection
+from corral.http1.request_head import METHODS
 from corral.http1.state import State
 
 FUZZ = settings(
@@ -229,3 +231,69 @@ def test_a_queued_upgrade_request_is_still_answered(queued: bytes) -> None:
     outcome = run_one(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n" + queued, [], answers="d")
     assert outcome.statuses[0] == 200 and len(outcome.statuses) == 2
     assert outcome.closed and not outcome.problems
+
+
+LINE_METHODS_SEEN = [*METHODS.values(), "PROPFIND", "PURGE"]
+TARGETS = [b"/", b"/a?b=c", b"/GET%20/x", b"/x HTTP/1.1", b"http://h.example/p", b"*"]
+
+
+@settings(FUZZ, max_examples=400)
+@given(
+    st.data(),
+    st.sampled_from(LINE_METHODS_SEEN),
+    st.sampled_from(TARGETS),
+    st.sampled_from([b"1.0", b"1.1"]),
+    st.sampled_from([b"", b"\r\n"]),
+)
+def test_the_request_line_read_from_the_packet_agrees_with_the_parser(
+    data: st.DataObject, method: str, target: bytes, version: bytes, lead: bytes
+) -> None:
+    """connection._request_line reads method and version from the packet's bytes when it
+    can; whatever the splits, they must be what llhttp itself parsed."""
+    if target == b"*" and method != "OPTIONS":
+        target = b"/"
+    request = lead + method.encode() + b" " + target + b" HTTP/" + version + b"\r\nHost: h\r\n\r\n"
+    seen: list[tuple[str, str, str, str]] = []
+    original = FakeApp.start
+
+    def start(app: FakeApp, exchange: Any) -> None:
+        parser = exchange.conn.parser  # still on this request: answered inline ("i")
+        seen.append(
+            (
+                exchange.method,
+                exchange.http_version,
+                parser.get_method().decode(),
+                parser.get_http_version(),
+            )
+        )
+        original(app, exchange)
+
+    splits = data.draw(splits_for(request))
+    asked: list[object] = []
+
+    def http_version(parser: Any) -> str:
+        asked.append(parser)
+        return str(parser.get_http_version())
+
+    patched = pytest.MonkeyPatch()
+    patched.setattr(FakeApp, "start", start)
+    patched.setattr(connection, "_http_version", http_version)
+    try:
+        outcome = run_one(request, splits, answers="i")
+    finally:
+        patched.undo()
+    if b" " in target:  # a space in the target: not a valid request line
+        assert outcome.label == "error 400" and not seen
+        return
+    assert outcome.ok and outcome.dispatched == 1, outcome.problems
+    (got_method, got_version, parser_method, parser_version) = seen[0]
+    assert (
+        (got_method, got_version)
+        == (parser_method, parser_version)
+        == (
+            method,
+            version.decode(),
+        )
+    )
+    if not splits and not lead and method in METHODS.values():
+        assert not asked  # a known method and the whole line in one packet: no parser call

@@ -3,9 +3,10 @@
 When corral is installed with ``CORRAL_COMPILE=1`` (and a C compiler), setup.py
 compiles the modules in ``MODULES`` from the same ``.py`` source (with the ``.pxd`` declarations
 beside them) and records each source's SHA-256 in ``compiled.txt``. An import then
-takes a compiled module only if the source beside it is the one it was built from: an
-edited ``.py`` next to an older build (an editable install, a checkout of another
-commit) is imported as source, with one warning, instead of running stale code.
+takes the compiled modules only if the sources beside them are the ones they were built
+from: an edited ``.py`` next to an older build (an editable install, a checkout of
+another commit) makes the whole hot path import as source, with one warning naming
+it, instead of running stale code.
 ``CORRAL_PURE_PYTHON=1`` imports every module as source (to compare, or to debug).
 """
 
@@ -102,6 +103,11 @@ def decide_all() -> dict[str, str]:
     for name in built:
         # A build the manifest does not vouch for ("") counts as stale.
         choices[name] = choose(forced, manifest.get(name, ""), _digest_of(_source_path(name)))
+    if any(how != "compiled" for how in choices.values()):
+        # The compiled modules share C declarations (the .pxd files cimport each
+        # other's classes): one cannot load beside another's source ("__pyx_vtable__"
+        # errors), so a stale or missing one makes all of them run as source.
+        choices = {name: "source" if how == "compiled" else how for name, how in choices.items()}
     return choices
 
 
@@ -143,9 +149,5 @@ def summary() -> str:
     """One line for ``--version`` and the startup log: what this process runs."""
     install()
     assert _choices is not None
-    compiled = sum(how == "compiled" for how in _choices.values())
-    if compiled == len(_choices):
-        return "compiled hot path"
-    if compiled == 0:
-        return "pure Python"
-    return f"compiled hot path, {len(_choices) - compiled} of {len(_choices)} modules as source"
+    compiled = all(how == "compiled" for how in _choices.values())
+    return "compiled hot path" if compiled else "pure Python"

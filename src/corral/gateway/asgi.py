@@ -31,7 +31,7 @@ class ClientDisconnected(OSError):
 class ASGIGateway:
     """Starts one ASGI task per request."""
 
-    __slots__ = ("app", "busy", "loop", "on_done", "root_path", "state")
+    __slots__ = ("_create_task", "app", "busy", "loop", "on_done", "root_path", "state")
 
     def __init__(
         self,
@@ -42,6 +42,7 @@ class ASGIGateway:
     ) -> None:
         self.app = app
         self.loop = loop
+        self._create_task = loop.create_task  # bound once: no lookup by name per request
         self.root_path = root_path.rstrip("/").encode("utf-8")
         self.state = state
         self.busy = 0  # running request tasks, counted only when on_done is set
@@ -51,7 +52,7 @@ class ASGIGateway:
     def start(self, exchange: H1Exchange) -> None:
         # The worker cancels what is left at shutdown via asyncio.all_tasks(),
         # so tasks are not tracked here (that cost a set and a callback each).
-        task = self.loop.create_task(HTTPCycle(exchange).run(self.app, self.scope(exchange)))
+        task = self._create_task(HTTPCycle(exchange).run(self.app, self.scope(exchange)))
         exchange.job = task
         if self.on_done is not None:
             self.busy += 1

@@ -1,5 +1,8 @@
 # Declarations for the optional compiled build (see corral/http1/context.pxd).
+from corral.gateway.wsgi_environ cimport build_environ
 from corral.http1.exchange cimport H1Exchange
+
+cdef dict _HEAD_CACHE
 
 cdef class StartResponse:
     cdef public H1Exchange exchange

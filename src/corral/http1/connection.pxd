@@ -1,11 +1,15 @@
 # Declarations for the optional compiled build (see output.pxd).
+cimport cython
+
+from corral.http1.exchange cimport H1Exchange
 from corral.http1.guards cimport ConnectionGuards
 
 cdef class H1Connection(ConnectionGuards):
-    cpdef _method(self)
-    cpdef _expect_body(self, exchange)
-    cpdef _take(self, exchange)
-    cpdef _begin(self, exchange)
+    @cython.locals(start=bytes, at=Py_ssize_t)
+    cpdef tuple _request_line(self)
+    cpdef _expect_body(self, H1Exchange exchange)
+    cpdef _take(self, H1Exchange exchange)
+    cpdef _begin(self, H1Exchange exchange)
     cpdef exchange_finished(self, exchange)
     cpdef _next(self)
     cpdef _enter_head(self)

@@ -93,6 +93,7 @@ class H1Context:
         "on_response",
         "proxy",
         "requests",
+        "start_exchange",
     )
 
     def __init__(
@@ -107,6 +108,8 @@ class H1Context:
         self.loop = loop
         self.limits = limits
         self.dispatcher = dispatcher
+        # Bound once: a connection calls it for every request without a lookup by name.
+        self.start_exchange = dispatcher.start
         self.now = loop.time()  # coarse clock, refreshed by the worker's ticker
         self.date = DateHeader(time.time(), b"server: corral\r\n" if server_header else b"")
         self.access_log = access_log

@@ -3,6 +3,8 @@ from corral.gateway.response cimport EncodedHeaders
 # Typed as the root of the connection's classes: connection.py imports this module.
 from corral.http1.output cimport ConnectionOutput
 
+cdef dict STATUS_LINES
+
 cdef class H1Exchange:
     cdef public ConnectionOutput conn
     cdef public EncodedHeaders response_headers

@@ -20,6 +20,7 @@ cdef class ConnectionOutput:
     cdef public Py_ssize_t _trailers, _chunks, _chunk_meta, _drained
 
     # Called for every request: C calls instead of attribute lookups (docs/performance.md).
+    cpdef exchange_finished(self, exchange)
     cpdef write_body(self, data)
     cpdef flush_out(self)
     cpdef _close(self)

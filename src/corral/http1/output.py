@@ -46,6 +46,11 @@ class ConnectionOutput:
         _reading_paused: bool
         deadline: float
 
+    def exchange_finished(self, exchange: H1Exchange) -> None:
+        """The response is complete: H1Connection's, declared here so that an exchange,
+        which knows its connection by this class, calls it in C (compiled build)."""
+        raise NotImplementedError
+
     def pause_writing(self) -> None:
         self.write_paused = True
         self.timers.write_blocked(self.ctx.now)
