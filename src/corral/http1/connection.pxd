@@ -5,6 +5,11 @@ from corral.http1.exchange cimport H1Exchange
 from corral.http1.guards cimport ConnectionGuards
 
 cdef class H1Connection(ConnectionGuards):
+    # The parser's callbacks for every request, with their exchange typed.
+    @cython.locals(exchange=H1Exchange)
+    cpdef on_headers_complete(self)
+    @cython.locals(exchange=H1Exchange)
+    cpdef on_message_complete(self)
     @cython.locals(start=bytes, at=Py_ssize_t)
     cpdef tuple _request_line(self)
     cpdef _expect_body(self, H1Exchange exchange)

@@ -93,9 +93,8 @@ class H1Exchange:
         self.keep_alive = keep_alive
         # HTTP/1.1 and not HEAD: a whole response then takes the short path of write().
         self.plain = http_version == "1.1" and method != "HEAD"
-        conn = self.conn  # (typed in the compiled build: C field reads)
-        self.client = conn.client
-        self.server = conn.server
+        self.client = self.conn.client  # (self.conn is typed once compiled: C field reads)
+        self.server = self.conn.server
         self.scheme = "http"
         # True when a trusted proxy's headers changed client, scheme, host or path;
         # then root_path (bytes or None) holds a forwarded prefix.
