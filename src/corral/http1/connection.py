@@ -88,7 +88,6 @@ class H1Connection(ConnectionGuards, asyncio.Protocol):
         "ctx",
         "current",
         "deadline",
-        "dispatcher",
         "forwarding",
         "idle_since",
         "limits",
@@ -108,7 +107,6 @@ class H1Connection(ConnectionGuards, asyncio.Protocol):
         self.ctx = ctx
         self.loop = ctx.loop
         self.limits = ctx.limits
-        self.dispatcher = ctx.dispatcher
         self.parser = httptools.HttpRequestParser(self)
         self.state = IDLE
         self.transport: Any = None

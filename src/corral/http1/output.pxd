@@ -5,7 +5,7 @@ from corral.http1.context cimport H1Context, H1Limits
 from corral.http1.pacing cimport BusyTimers
 
 cdef class ConnectionOutput:
-    cdef public object state, loop, transport, _drain_waiter, dispatcher
+    cdef public object state, loop, transport, _drain_waiter
     cdef public object parser, pipeline, scratch, client, server, _error_due
     cdef public object _method_start, _proxy_buffer, _start, _url, _out
     cdef public H1Context ctx
