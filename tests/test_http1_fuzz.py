@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corral.http1 import connection
-from corral.http1.request_head import METHODS
+from corral.http1.request_head import METHODS, lowered_names
 from corral.http1.state import State
 
 FUZZ = settings(
@@ -233,6 +233,14 @@ def test_a_queued_upgrade_request_is_still_answered(queued: bytes) -> None:
     assert outcome.closed and not outcome.problems
 
 
+FRAMING_NAMES = {
+    b"host",
+    b"content-length",
+    b"transfer-encoding",
+    b"expect",
+    b"upgrade",
+    b"connection",
+}
 LINE_METHODS_SEEN = [*METHODS.values(), "PROPFIND", "PURGE"]
 TARGETS = [b"/", b"/a?b=c", b"/GET%20/x", b"/x HTTP/1.1", b"http://h.example/p", b"*"]
 
@@ -297,3 +305,52 @@ def test_the_request_line_read_from_the_packet_agrees_with_the_parser(
     )
     if not splits and not lead and method in METHODS.values():
         assert not asked  # a known method and the whole line in one packet: no parser call
+
+
+TABLE_NAMES = [name for name in lowered_names() if name != name.lower()]
+OTHER_NAMES = [b"X-Custom", b"x-lower", b"X-UPPER-ONLY", b"Hostname", b"Accept-Ranges"]
+field_names = st.one_of(
+    st.sampled_from(TABLE_NAMES + OTHER_NAMES),
+    # any case mix of a table name: most are not in the table as spelled
+    st.sampled_from(TABLE_NAMES).flatmap(
+        lambda name: st.lists(st.booleans(), min_size=len(name), max_size=len(name)).map(
+            lambda upper: bytes(
+                c ^ 32 if u and 97 <= (c | 32) <= 122 else c
+                for c, u in zip(name, upper, strict=True)
+            )
+        )
+    ),
+)
+field_values = st.tuples(
+    st.sampled_from([b"", b"v", b"a b", b"text/html, */*", b"\tx"]),
+    st.text(alphabet=" \t", max_size=3).map(str.encode),
+)
+
+
+@settings(FUZZ, max_examples=300)
+@given(st.lists(st.tuples(field_names, field_values), min_size=1, max_size=6))
+def test_field_names_are_lowered_and_values_lose_trailing_whitespace(
+    fields: list[tuple[bytes, tuple[bytes, bytes]]],
+) -> None:
+    """on_header takes common names from a table and skips rstrip when a value ends in
+    neither space nor tab (compiled build): the fields must be what lower() and
+    rstrip() give, whatever the spelling."""
+    fields = [(n, v) for n, v in fields if n.lower() not in FRAMING_NAMES]
+    lines = b"".join(n + b": " + v + ows + b"\r\n" for n, (v, ows) in fields)
+    request = b"GET / HTTP/1.1\r\nHost: h\r\n" + lines + b"\r\n"
+    seen: list[list[tuple[bytes, bytes]]] = []
+    original = FakeApp.start
+
+    def start(app: FakeApp, exchange: Any) -> None:
+        seen.append(list(exchange.headers))
+        original(app, exchange)
+
+    patched = pytest.MonkeyPatch()
+    patched.setattr(FakeApp, "start", start)
+    try:
+        outcome = run_one(request, [], answers="i")
+    finally:
+        patched.undo()
+    assert outcome.ok and outcome.dispatched == 1, outcome.problems
+    expected = [(b"host", b"h")] + [(n.lower(), v.strip(b" \t")) for n, (v, _) in fields]
+    assert seen[0] == expected

@@ -40,6 +40,7 @@ from corral.http1.request_head import (
     METHODS,
     VALID_HOSTS,
     head_size,
+    lowered_names,
     other_target_form,
     read_framing,
 )
@@ -47,6 +48,11 @@ from corral.http1.state import BUSY, CLOSED, HEAD, IDLE
 from corral.proxy import FORWARDING_HEADERS
 
 HIGH_WATER = 256 * 1024  # unread request body held before reading pauses
+_LOWERED = lowered_names()
+# The compiled build takes lowered names from a table and tests a value's last byte
+# before calling rstrip; in CPython's interpreter both take more bytecode than the
+# method calls they avoid (docs/performance.md, round three), so the source keeps them.
+_COMPILED = not __file__.endswith(".py")
 
 # The parser's methods, called unbound: a call through these skips the lookup by name
 # that ``parser.method()`` costs the compiled build for every request (the parser's
@@ -234,10 +240,18 @@ class H1Connection(ConnectionGuards, asyncio.Protocol):
             return
         if len(name) + len(value) > self.limits.request_field_size:
             raise HeadersTooLarge("request header field too large")
-        name = name.lower()
         # llhttp drops the whitespace before a value but keeps what follows it,
         # which RFC 9112 §5 says is not part of the value.
-        value = value.rstrip(b" \t")
+        if _COMPILED:
+            lowered = _LOWERED.get(name)
+            name = name.lower() if lowered is None else lowered
+            if value:
+                last = value[-1]
+                if last == 32 or last == 9:
+                    value = value.rstrip(b" \t")
+        else:
+            name = name.lower()
+            value = value.rstrip(b" \t")
         if len(name) in FRAMING_NAME_SIZES:
             # host, expect, content-length or transfer-encoding perhaps: a length
             # test first skips nearly every other field without a comparison.
@@ -339,20 +353,21 @@ class H1Connection(ConnectionGuards, asyncio.Protocol):
         exchange = self.receiving
         if exchange is None:
             return
-        if exchange.body.received + len(body) > self.limits.request_body:
+        buffer = exchange.body
+        if buffer.received + len(body) > self.limits.request_body:
             raise PayloadTooLarge("request body too large")
         if exchange.finished:
             self._drained += len(body)
             if self._drained > self.limits.drain_limit:
                 self._close()
             return
-        exchange.body.append(body)
+        buffer.append(body)
         exchange.wake()
         over = exchange.on_body_over
-        if over is not None and exchange.body.received > over[0]:
+        if over is not None and buffer.received > over[0]:
             exchange.on_body_over = None
             over[1]()
-        if exchange.body.buffered > HIGH_WATER and not exchange.body.spool_over:
+        if buffer.buffered > HIGH_WATER and not buffer.spool_over:
             self._pause_reading()
 
     def on_message_complete(self) -> None:

@@ -29,6 +29,72 @@ def head_size(url: bytes, headers: list[tuple[bytes, bytes]]) -> int:
 FRAMING_NAME_SIZES = frozenset({4, 6, 14, 17})
 
 
+# Field names as clients commonly spell them, mapped to their lower case: the
+# connection looks a name up here before calling bytes.lower(), which is a method
+# call by name and a new object per field. The table is fixed (an unknown name is
+# lowered and not added), so a client cannot grow it.
+_COMMON_FIELD_NAMES = (
+    "Host",
+    "User-Agent",
+    "Accept",
+    "Accept-Language",
+    "Accept-Encoding",
+    "Accept-Charset",
+    "Connection",
+    "Keep-Alive",
+    "Cookie",
+    "Referer",
+    "Origin",
+    "Authorization",
+    "Content-Type",
+    "Content-Length",
+    "Transfer-Encoding",
+    "Expect",
+    "Cache-Control",
+    "Pragma",
+    "If-None-Match",
+    "If-Modified-Since",
+    "Range",
+    "Upgrade",
+    "Upgrade-Insecure-Requests",
+    "DNT",
+    "TE",
+    "Priority",
+    "X-Requested-With",
+    "X-Forwarded-For",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Host",
+    "X-Forwarded-Port",
+    "X-Real-IP",
+    "X-Request-ID",
+    "X-CSRFToken",
+    "Forwarded",
+    "Via",
+    "Sec-Fetch-Dest",
+    "Sec-Fetch-Mode",
+    "Sec-Fetch-Site",
+    "Sec-Fetch-User",
+    "Sec-CH-UA",
+    "Sec-CH-UA-Mobile",
+    "Sec-CH-UA-Platform",
+    "Sec-WebSocket-Key",
+    "Sec-WebSocket-Version",
+    "Sec-WebSocket-Extensions",
+    "Sec-WebSocket-Protocol",
+)
+
+
+def lowered_names() -> dict[bytes, bytes]:
+    """Each common field name, as sent and already lower case, to one lower-case object."""
+    table: dict[bytes, bytes] = {}
+    for text in _COMMON_FIELD_NAMES:
+        lower = text.lower().encode("ascii")
+        table[lower] = lower
+        table[text.encode("ascii")] = lower
+        table[text.upper().encode("ascii")] = lower
+    return table
+
+
 def read_framing(exchange: H1Exchange, version: str, fields: list[tuple[bytes, bytes]]) -> None:
     """Content-Length, Transfer-Encoding, Expect and Host, as far as the gateways need them."""
     host_count = 0
