@@ -48,11 +48,11 @@ from corral.http1.state import BUSY, CLOSED, HEAD, IDLE
 from corral.proxy import FORWARDING_HEADERS
 
 HIGH_WATER = 256 * 1024  # unread request body held before reading pauses
-_LOWERED = lowered_names()
 # The compiled build takes lowered names from a table and tests a value's last byte
 # before calling rstrip; in CPython's interpreter both take more bytecode than the
 # method calls they avoid (docs/performance.md, round three), so the source keeps them.
 _COMPILED = not __file__.endswith(".py")
+_LOWERED = lowered_names() if _COMPILED else {}
 
 # The parser's methods, called unbound: a call through these skips the lookup by name
 # that ``parser.method()`` costs the compiled build for every request (the parser's
