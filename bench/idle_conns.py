@@ -29,19 +29,25 @@ cannot all be opened, or none is left open after the first round.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import dataclasses
-import ipaddress
-import itertools
-import json
-import math
-import resource
 import sys
-import time
-from collections.abc import Callable, Coroutine
-from pathlib import Path
-from typing import Any
+
+# Plain HTTP only: without ssl (which asyncio would import) the client maps no page
+# of OpenSSL's libcrypto, which the server it measures maps too; PSS would share
+# those pages between the two and lower the server's figure by chance.
+sys.modules.setdefault("ssl", None)  # type: ignore[assignment]
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import dataclasses  # noqa: E402
+import ipaddress  # noqa: E402
+import itertools  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import resource  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 OPEN_CONCURRENCY = 100  # connects in progress at once: do not overrun a small listen backlog
 FD_MARGIN = 64  # descriptors beyond one per connection (stdio, the event loop, ...)
@@ -313,16 +319,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def event_loop_runner() -> Callable[[Coroutine[Any, Any, dict[str, Any]]], dict[str, Any]]:
-    """``uvloop.run`` when uvloop is importable, else ``asyncio.run``."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run
-    runner = getattr(uvloop, "run", None)
-    return runner if runner is not None else asyncio.run
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -337,7 +333,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         if args.hold_file is not None:
             args.hold_file.unlink(missing_ok=True)  # an old one must not signal too early
-        result = event_loop_runner()(run(args))
+        # asyncio's own loop, not uvloop: uvloop's code would be pages shared with a
+        # uvloop server, as libcrypto's would (above).
+        result = asyncio.run(run(args))
     except OpenError as exc:
         print(f"idle_conns: {exc}", file=sys.stderr)
         return 1

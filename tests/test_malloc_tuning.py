@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import platform
+import os
 import sys
 
 import pytest
@@ -24,7 +24,7 @@ def libc(monkeypatch):
     fake = FakeLibc()
     monkeypatch.setattr(malloc.ctypes, "CDLL", lambda _name: fake)
     monkeypatch.setattr(malloc.sys, "platform", "linux")
-    monkeypatch.setattr(malloc.platform, "libc_ver", lambda: ("glibc", "2.36"))
+    monkeypatch.setattr(malloc.os, "confstr", lambda _name: "glibc 2.36")
     return fake
 
 
@@ -46,12 +46,23 @@ def test_the_users_own_glibc_variables_win(libc, monkeypatch):
 
 
 def test_nothing_is_done_off_glibc(monkeypatch):
-    monkeypatch.setattr(malloc.platform, "libc_ver", lambda: ("musl", ""))
+    monkeypatch.setattr(malloc.sys, "platform", "linux")
+    monkeypatch.setattr(malloc.os, "confstr", lambda _name: None)  # musl has no answer
+    assert not malloc.tune_malloc()
+
+
+def test_a_libc_that_does_not_know_the_name_is_not_glibc(monkeypatch):
+    def unknown(_name):
+        raise ValueError("unrecognized configuration name")
+
+    monkeypatch.setattr(malloc.sys, "platform", "linux")
+    monkeypatch.setattr(malloc.os, "confstr", unknown)
     assert not malloc.tune_malloc()
 
 
 @pytest.mark.skipif(
-    sys.platform != "linux" or platform.libc_ver()[0] != "glibc", reason="glibc only"
+    sys.platform != "linux" or not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"),
+    reason="glibc only",
 )
 def test_the_real_mallopt_accepts_the_values():
     assert malloc.tune_malloc()

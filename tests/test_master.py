@@ -246,6 +246,22 @@ def test_preload_imports_the_app_once_in_the_master(start_server, tmp_path: Path
     assert f"imported in {server.proc.pid}" not in record.read_text()
 
 
+@pytest.mark.parametrize(
+    ("app", "loaded", "not_loaded"),
+    [
+        ("asgi_apps:loaded_gateways", "corral.gateway.asgi", "corral.gateway.wsgi"),
+        ("wsgi_apps:loaded_gateways", "corral.gateway.wsgi", "corral.gateway.asgi"),
+    ],
+)
+def test_a_worker_imports_only_its_apps_gateway(start_server, app, loaded, not_loaded):
+    # The other gateway would only take memory (the compiled one ~0.3 MiB a worker).
+    status, body = get(start_server(app))
+    names = body.decode().split()
+    assert status == 200
+    assert loaded in names
+    assert not_loaded not in names
+
+
 def test_reuse_port_gives_each_worker_its_own_socket(start_server):
     server = start_server("wsgi_apps:block_loop", "-w", "2", "--reuse-port")
     pids = worker_pids(server, 2)

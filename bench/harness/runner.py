@@ -163,10 +163,41 @@ def _measure_wrk(srv: Running, sc: Scenario, args: argparse.Namespace, tmp: Path
     return run
 
 
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+
+def idle_client_python(rundir: Path) -> str:
+    """The interpreter that runs idle_conns.py: one that shares no code pages with a server.
+
+    PSS divides a page among every process that maps it, the client included: run by
+    the benchmark's own Python, the client would map the servers' libpython pages and
+    lower their figure by a different amount in each run. So the client runs on the
+    system's Python when that is another binary, else on a copy of the interpreter
+    (for a Python with libpython linked in, as Debian's, a copy shares nothing; with a
+    shared libpython that library's pages are still shared), else on the benchmark's
+    Python. The run's JSON records which (``idle_client``).
+    """
+    import sys
+
+    base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+    if SYSTEM_PYTHON.exists() and SYSTEM_PYTHON.resolve() != base and _is_311(SYSTEM_PYTHON):
+        return str(SYSTEM_PYTHON)
+    copy = rundir / "idle-client-python"
+    if not copy.exists():
+        shutil.copy2(base, copy)
+    return str(copy) if _is_311(copy) else str(VENV_PYTHON)
+
+
+def _is_311(python: Path) -> bool:
+    check = [str(python), "-c", "import sys; sys.exit(sys.version_info < (3, 11))"]
+    return subprocess.run(check, capture_output=True).returncode == 0
+
+
 def _measure_idle(srv: Running, args: argparse.Namespace) -> Run:
     """bench/idle_conns.py on the client core; the server's PSS once every connection is open."""
     hold = srv.rundir / "hold"
-    argv = ["taskset", "-c", args.client_cpu, str(VENV_PYTHON), str(BENCH_DIR / "idle_conns.py")]
+    client = idle_client_python(srv.rundir)
+    argv = ["taskset", "-c", args.client_cpu, client, "-I", str(BENCH_DIR / "idle_conns.py")]
     argv += ["--port", str(srv.port), "--connections", str(args.idle_connections)]
     argv += [
         "--rate",
@@ -200,6 +231,7 @@ def _measure_idle(srv: Running, args: argparse.Namespace) -> Run:
     run["connections_open"] = result.get("connections_open")
     run["pss_kib"] = max(samples) if samples else measure.pss_kib(srv.proc.pid)
     run["idle_result"] = result
+    run["idle_client"] = client
     return run
 
 

@@ -8,7 +8,6 @@ app's own code raised while loading is the app's traceback shown above it.
 from __future__ import annotations
 
 import os
-import platform
 import sys
 import traceback
 from pathlib import Path
@@ -58,7 +57,8 @@ def _main(argv: list[str]) -> int:
     if command_line.version:
         from corral.compiled import summary
 
-        print(f"corral {_version()} (Python {platform.python_version()}, {summary()})")
+        python = ".".join(map(str, sys.version_info[:3]))
+        print(f"corral {_version()} (Python {python}, {summary()})")
         return EXIT_OK
     config = load_config(argv, os.environ, Path.cwd())
     for warning in config.warnings:

@@ -325,3 +325,13 @@ async def late_reader(scope: Scope, receive: Receive, send: Send) -> None:
     await asyncio.sleep(float(params.get("sleep", 0)))
     body, _ = await read_body(receive)
     await respond(send, f"read {len(body)}".encode())
+
+
+async def loaded_gateways(scope: Scope, receive: Receive, send: Send) -> None:
+    """Which of corral's gateway modules this worker has imported, one per line."""
+    import sys
+
+    if scope["type"] == "lifespan":
+        return await lifespan_noop(receive, send)
+    names = sorted(name for name in sys.modules if name.startswith("corral.gateway."))
+    await respond(send, "\n".join(names).encode())

@@ -349,3 +349,11 @@ def path_pieces(environ: Environ, start_response: StartResponse) -> Iterable[byt
     if path.startswith(b"/stream/"):
         return iter([path[:3], path[3:7], path[7:]])
     return [path]
+
+
+def loaded_gateways(environ: Environ, start_response: StartResponse) -> list[bytes]:
+    """Which of corral's gateway modules this worker has imported, one per line."""
+    import sys
+
+    names = sorted(name for name in sys.modules if name.startswith("corral.gateway."))
+    return respond(start_response, "\n".join(names).encode())

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import builtins
 import inspect
-import tomllib
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -102,6 +101,8 @@ def read_config_file(path: Path, table: str | None) -> FileSettings:
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a TOML file: the master keeps what it imports
+
     try:
         with path.open("rb") as file:
             return tomllib.load(file)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 #: gunicorn settings (config-file names) that corral does not have. A
@@ -53,11 +52,19 @@ FOREIGN_FLAGS = {
 
 def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str:
     """`` (did you mean 'x'?)`` for the closest candidate, or an empty string."""
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
+    close = _close_matches(word, candidates, cutoff)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def closest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
     """The closest candidate, or None."""
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
+    close = _close_matches(word, candidates, cutoff)
     return close[0] if close else None
+
+
+def _close_matches(word: str, candidates: Iterable[str], cutoff: float) -> list[str]:
+    # Imported on a user's mistake only: the master keeps what it imports for its
+    # whole life, and difflib (with heapq) is ~180 KiB of it.
+    import difflib
+
+    return difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)

@@ -59,7 +59,7 @@ class ConnectionGuards(ConnectionOutput):
         server: tuple[str, int] | None
         current: H1Exchange | None
         receiving: H1Exchange | None
-        pipeline: deque[H1Exchange]
+        pipeline: deque[H1Exchange] | None
         timers: BusyTimers
         forwarding: bool
         deadline: float
@@ -193,8 +193,9 @@ class ConnectionGuards(ConnectionOutput):
         if exchange is not None and bad is not exchange and self.state is not CLOSED:
             if bad is not None:
                 self.receiving = None
-                with contextlib.suppress(ValueError):
-                    self.pipeline.remove(bad)
+                if self.pipeline is not None:
+                    with contextlib.suppress(ValueError):
+                        self.pipeline.remove(bad)
             self._error_due = error
             self._upgrade = True  # parse nothing more
             self._pause_reading()

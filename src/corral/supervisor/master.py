@@ -235,11 +235,14 @@ class Master:
             for child in self.children.values():
                 if child.pipe >= 0:
                     os.close(child.pipe)
-            from corral.worker.entry import run_worker  # only ever imported in a worker
+            # Only ever imported in a worker.
+            from corral.worker.entry import prepare_to_drop_privileges, run_worker
 
             # Own SO_REUSEPORT sockets are made before dropping privileges: every
             # socket of a reuse-port group must belong to the same user.
             sockets = [lst.worker_socket(self.config.backlog) for lst in self.listeners]
+            if self.ids != (None, None):
+                prepare_to_drop_privileges(self.config, self.preloaded)
             drop_privileges(*self.ids)
             set_title("worker", self.config)
             call_hook(self.hooks, "post_fork", self.hook_server, hook_worker)

@@ -16,7 +16,7 @@ from corral.apps import LoadedApp
 from corral.errors import CorralError, report_error
 from corral.worker.heartbeat import Heartbeat
 from corral.worker.malloc import tune_malloc
-from corral.worker.server import serve
+from corral.worker.server import import_gateways, serve
 
 # Signals the master handles; the child starts from the default behaviour.
 MASTER_SIGNALS = (
@@ -33,6 +33,11 @@ MASTER_SIGNALS = (
 
 
 WORKER_IGNORES = (signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU, signal.SIGUSR2)
+
+
+def prepare_to_drop_privileges(config: Any, preloaded: LoadedApp | None) -> None:
+    """Import now what the worker would import later, once it may no longer read it."""
+    import_gateways(preloaded.interface if preloaded is not None else config.interface)
 
 
 def run_worker(

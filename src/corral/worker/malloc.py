@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import platform
 import sys
 
 M_TRIM_THRESHOLD = -1  # mallopt parameters, from glibc's malloc.h
@@ -27,7 +26,7 @@ TOP_PAD = 1024 * 1024
 
 def tune_malloc() -> bool:
     """Apply the tuning when running on glibc; True when it was applied."""
-    if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
+    if sys.platform != "linux" or not _on_glibc():
         return False
     try:
         libc = ctypes.CDLL(None)
@@ -40,3 +39,12 @@ def tune_malloc() -> bool:
     if "MALLOC_TOP_PAD_" not in os.environ:
         applied = bool(mallopt(M_TOP_PAD, TOP_PAD)) or applied
     return applied
+
+
+def _on_glibc() -> bool:
+    # confstr asks the C library itself; platform.libc_ver() would import platform
+    # and read through the interpreter's executable to guess.
+    try:
+        return (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
+    except (ValueError, OSError):
+        return False

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import importlib
 import logging
 import os
 import random
@@ -19,13 +20,10 @@ import signal
 import socket
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from corral.apps import LoadedApp, load_app
 from corral.compiled import summary
-from corral.gateway.asgi import ASGIGateway
-from corral.gateway.lifespan import Lifespan
-from corral.gateway.wsgi import WSGIGateway
 from corral.hooks import HookRequest, HookResponse, HookServer, HookWorker
 from corral.hooks import call as call_hook
 from corral.http1.connection import H1Connection
@@ -37,6 +35,9 @@ from corral.worker.access import AccessLog
 from corral.worker.heartbeat import Heartbeat
 from corral.worker.overload import ConcurrencyGate, ConnectionLimit
 
+if TYPE_CHECKING:
+    from corral.gateway.lifespan import Lifespan
+
 error_log = logging.getLogger("corral.error")
 TICK = 0.1  # seconds between clock refreshes, deadline sweeps and access-log flushes
 DRAIN_IDLE_GRACE = 1.0  # on a graceful stop, idle connections get this long to send a request
@@ -47,6 +48,22 @@ class Phase(enum.Enum):
     SERVING = "serving"
     DRAINING = "draining"
     STOPPED = "stopped"
+
+
+def import_gateways(interface: str) -> None:
+    """Import the gateway an app of ``interface`` needs; both while it is not known.
+
+    A worker imports its gateway only when it starts serving, so that the other
+    one never takes memory; a worker that switches to another user (--user)
+    calls this first, since that user may not be able to read corral's files.
+    """
+    names = []
+    if interface != "wsgi":
+        names += ["corral.gateway.asgi", "corral.gateway.lifespan"]
+    if interface != "asgi":
+        names.append("corral.gateway.wsgi")
+    for name in names:
+        importlib.import_module(name)
 
 
 def serve(
@@ -117,6 +134,7 @@ class Worker:
         self.access: AccessLog | None = None
         self.ctx: H1Context | None = None
         self.gateway: Any = None
+        self.wsgi = False  # the app is WSGI (its gateway has a thread pool to stop)
         self.gate: ConcurrencyGate | None = None
         self.lifespan: Lifespan | None = None
         self.stuck_threads = 0  # WSGI app threads still busy when the worker stopped
@@ -133,12 +151,20 @@ class Worker:
         for sig in (signal.SIGINT, signal.SIGQUIT):  # gunicorn's quick shutdown
             self.loop.add_signal_handler(sig, self.quick_stop, sig)
         self.loop.add_signal_handler(signal.SIGUSR1, self.reopen_logs)
+        # Only the app's own gateway is imported: the other one (compiled, ~0.3 MiB
+        # of code and data) would sit in every worker's memory unused.
         if loaded.interface == "asgi":
+            from corral.gateway.asgi import ASGIGateway
+            from corral.gateway.lifespan import Lifespan
+
             self.lifespan = Lifespan(loaded.app, config.lifespan)
             await self.lifespan.startup()
             state = self.lifespan.state if self.lifespan.supported else None
             self.gateway = ASGIGateway(loaded.app, self.loop, config.root_path, state)
         else:
+            from corral.gateway.wsgi import WSGIGateway
+
+            self.wsgi = True
             self.gateway = WSGIGateway(loaded.app, self.loop, config)
         if config.access_log:
             self.access = AccessLog(config.access_log_format, config.accesslog)
@@ -196,7 +222,7 @@ class Worker:
         config = self.config
         if not config.limit_concurrency:
             return self.gateway
-        if isinstance(self.gateway, WSGIGateway) and self.gateway.pool is None:
+        if self.wsgi and self.gateway.pool is None:
             error_log.warning(
                 "--limit-concurrency has no effect with --threads 1: a WSGI worker "
                 "without threads runs one request at a time"
@@ -332,7 +358,7 @@ class Worker:
             await asyncio.wait(tasks, timeout=1.0)
         if self.lifespan is not None:
             await self.lifespan.shutdown()
-        if isinstance(self.gateway, WSGIGateway):
+        if self.wsgi:
             self.stuck_threads = self.gateway.shutdown()
             if self.stuck_threads:
                 error_log.warning(
