@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import http.client
+import os
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
@@ -260,6 +262,39 @@ def test_a_worker_imports_only_its_apps_gateway(start_server, app, loaded, not_l
     assert status == 200
     assert loaded in names
     assert not_loaded not in names
+
+
+def test_connections_waiting_to_be_accepted_at_a_graceful_stop_are_answered(start_server):
+    # The worker is frozen while clients connect and send their requests, so at TERM
+    # they are still in the listen backlog (or being set up): a graceful stop must
+    # serve them, not exit as soon as the connections it already had are closed.
+    server = start_server("wsgi_apps:block_loop", "-w", "1")
+    (worker,) = worker_pids(server, 1)
+    os.kill(worker, signal.SIGSTOP)
+    clients = []
+    try:
+        for _ in range(6):
+            sock = socket.create_connection((server.host, server.port), timeout=15)
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+            clients.append(sock)
+        os.kill(worker, signal.SIGTERM)
+    finally:
+        os.kill(worker, signal.SIGCONT)
+    answers = []
+    for sock in clients:
+        with sock:
+            answers.append(read_until_closed(sock))
+    assert all(answer.startswith(b"HTTP/1.1 200") for answer in answers), answers
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except OSError as exc:
+        data += f"<{exc!r}>".encode()
+    return data
 
 
 def test_reuse_port_gives_each_worker_its_own_socket(start_server):

@@ -38,6 +38,9 @@ class Acceptor:
         self.tcp = sock.family in (socket.AF_INET, socket.AF_INET6)
         self.active = False
         self._pending: set[asyncio.Task[Any]] = set()
+        # Told of each connection once it is set up (its protocol) or has failed (None):
+        # a draining worker must not stop while connections it accepted are in setup.
+        self.on_settled: Callable[[Any], None] | None = None
 
     def start(self) -> None:
         if not self.active:
@@ -88,5 +91,11 @@ class Acceptor:
 
     def _connected(self, task: asyncio.Task[Any]) -> None:
         self._pending.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            error_log.warning("could not set up a connection: %s", task.exception())
+        protocol = None
+        if not task.cancelled():
+            if task.exception() is not None:
+                error_log.warning("could not set up a connection: %s", task.exception())
+            else:
+                protocol = task.result()[1]
+        if self.on_settled is not None:
+            self.on_settled(protocol)

@@ -314,6 +314,7 @@ class Worker:
         self.phase = Phase.DRAINING
         error_log.info("Shutdown phase 2: no new connections; finishing requests in flight")
         for acceptor in self.acceptors:
+            acceptor.on_settled = self._settled_while_draining
             acceptor.accept_ready()  # answer what already waits in the backlog
             acceptor.stop()
         ctx = self.ctx
@@ -336,8 +337,19 @@ class Worker:
             self._close_all()
         await self._finish()
 
+    def _settled_while_draining(self, conn: Any) -> None:
+        """A connection accepted before the stop is set up (or failed to be): it gets
+        the same grace to send its request as the connections that were idle."""
+        if conn is not None and self.ctx is not None:
+            conn.close_when_idle(self.ctx.now, DRAIN_IDLE_GRACE)
+        self._check_all_closed()
+
     def _check_all_closed(self) -> None:
-        if self.ctx is not None and not self.ctx.connections and not self.all_closed.done():
+        # Connections still being set up count: stopping now would drop them, and
+        # with them requests their clients have already sent.
+        if self.ctx is None or self.ctx.connections or self.all_closed.done():
+            return
+        if not any(acceptor.pending for acceptor in self.acceptors):
             self.all_closed.set_result(None)
 
     def _close_all(self) -> None:
