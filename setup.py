@@ -37,7 +37,7 @@ COMPILE = os.environ.get("CORRAL_COMPILE", "") not in ("", "0")
 
 def extensions() -> list[Extension]:
     if not COMPILE:
-        return []  # opt-in: on the benchmark machine it costs memory for a tied speed-up
+        return []  # opt-in: it needs Cython and a C compiler (docs/performance.md)
     try:
         from Cython.Build import cythonize
     except ImportError:
