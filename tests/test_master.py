@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_corral
+from wire import Wire
 
 
 def children(pid: int) -> set[int]:
@@ -283,18 +284,8 @@ def test_connections_waiting_to_be_accepted_at_a_graceful_stop_are_answered(star
     answers = []
     for sock in clients:
         with sock:
-            answers.append(read_until_closed(sock))
+            answers.append(Wire(sock, timeout=10).rest())
     assert all(answer.startswith(b"HTTP/1.1 200") for answer in answers), answers
-
-
-def read_until_closed(sock: socket.socket) -> bytes:
-    data = b""
-    try:
-        while chunk := sock.recv(65536):
-            data += chunk
-    except OSError as exc:
-        data += f"<{exc!r}>".encode()
-    return data
 
 
 def fd_targets(pid: int) -> list[str]:

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import uvloop
+from wire import Wire
 
 from corral.apps import LoadedApp
 from corral.config.loader import load_config
@@ -33,16 +34,6 @@ REQUEST = b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
 def hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
     return [b"ok"]
-
-
-def read_until_closed(sock: socket.socket) -> bytes:
-    data = b""
-    try:
-        while chunk := sock.recv(65536):
-            data += chunk
-    except OSError as exc:
-        data += f"<{exc!r}>".encode()
-    return data
 
 
 async def stop_with_a_full_backlog(graceful_timeout: str) -> list[bytes]:
@@ -81,7 +72,7 @@ async def stop_with_a_full_backlog(graceful_timeout: str) -> list[bytes]:
         answers = []
         for sock in clients:
             with sock:
-                answers.append(read_until_closed(sock))
+                answers.append(Wire(sock, timeout=10).rest())
         return answers
 
     return await loop.run_in_executor(None, read_all)
