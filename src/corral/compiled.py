@@ -33,6 +33,7 @@ MODULES = (
     "corral.http1.request_head",
     "corral.gateway.response",
     "corral.gateway.wsgi_environ",
+    "corral.gateway.hidden_loop",
     "corral.gateway.wsgi",
     "corral.gateway.asgi",
 )

@@ -357,3 +357,21 @@ def loaded_gateways(environ: Environ, start_response: StartResponse) -> list[byt
 
     names = sorted(name for name in sys.modules if name.startswith("corral.gateway."))
     return respond(start_response, "\n".join(names).encode())
+
+
+def loop_visibility(environ: Environ, start_response: StartResponse) -> list[bytes]:
+    """What synchronous app code sees of asyncio (``?run=1``: also runs asyncio.run())."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+        seen = "running-loop-visible"
+    except RuntimeError:
+        seen = "no-running-loop"
+
+    async def answer() -> int:
+        await asyncio.sleep(0)
+        return 42
+
+    ran = asyncio.run(answer()) if query(environ).get("run") == "1" else 0
+    return respond(start_response, f"{seen} {ran}".encode())

@@ -1,4 +1,5 @@
 # Declarations for the optional compiled build (see corral/http1/context.pxd).
+from corral.gateway.hidden_loop cimport HiddenLoop
 from corral.gateway.wsgi_environ cimport build_environ
 from corral.http1.exchange cimport H1Exchange
 
@@ -11,6 +12,7 @@ cdef class StartResponse:
 
 cdef class WSGIGateway:
     cdef public object app, loop, root_path, pool, base, on_done
+    cdef public HiddenLoop hidden
     cdef public Py_ssize_t spool_over, chunked_buffer, busy
 
     # Called for every request: C calls instead of attribute lookups (docs/performance.md).

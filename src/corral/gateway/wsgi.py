@@ -12,12 +12,12 @@ import asyncio
 import io
 import logging
 import threading
-from asyncio.events import _get_running_loop, _set_running_loop
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from corral.gateway.hidden_loop import HiddenLoop
 from corral.gateway.response import (
     EncodedHeaders,
     InvalidResponse,
@@ -99,6 +99,7 @@ class WSGIGateway:
     ) -> None:
         self.app = app
         self.loop = loop
+        self.hidden = HiddenLoop(loop)
         self.root_path = config.root_path.rstrip("/").encode("latin-1")
         self.spool_over = max(1, config.body_spool_threshold)
         self.chunked_buffer = config.wsgi_chunked_buffer
@@ -156,14 +157,13 @@ class WSGIGateway:
     def _run_inline(self, exchange: H1Exchange) -> None:
         # A WSGI app is synchronous code; if it could see a running loop, frameworks
         # would take it for async code (Django then refuses every database query
-        # with SynchronousOnlyOperation). Hiding the loop costs two C calls, each a
-        # getpid() syscall in CPython 3.11: asking for the running loop (a third) is
-        # not needed, it is this gateway's (measured ~130 ns a request).
-        _set_running_loop(None)
+        # with SynchronousOnlyOperation). See hidden_loop.py for what this costs.
+        hidden = self.hidden
+        hidden.hide()
         try:
             self._call_inline(exchange)
         finally:
-            _set_running_loop(self.loop)
+            hidden.show()
 
     def _call_inline(self, exchange: H1Exchange) -> None:
         if exchange.has_body:
@@ -189,7 +189,7 @@ class WSGIGateway:
         try:
             if isinstance(result, FileWrapper) and result.fileno() is not None:
                 task = self.loop.create_task(_send_file(exchange, result, start_response))
-                task.add_done_callback(lambda _: _hidden_loop_call(_close, result))
+                task.add_done_callback(lambda _: self.hidden.call(_close, result))
                 return
             self._pump(exchange, start_response, result, iter(result))
             return
@@ -215,7 +215,7 @@ class WSGIGateway:
                         break
                     if not exchange.writable:
                         exchange.on_writable = partial(
-                            _hidden_loop_call,
+                            self.hidden.call,
                             self._pump,
                             exchange,
                             start_response,
@@ -287,16 +287,6 @@ class WSGIGateway:
             self.loop.call_soon_threadsafe(exchange.fail, 500)
         finally:
             _close(result)
-
-
-def _hidden_loop_call(func: Callable[..., None], *args: Any) -> None:
-    """Call app code (a resumed iteration, close()) with the running loop hidden."""
-    loop = _get_running_loop()
-    _set_running_loop(None)
-    try:
-        func(*args)
-    finally:
-        _set_running_loop(loop)
 
 
 def _call_in_loop(loop: asyncio.AbstractEventLoop, func: Callable[..., Any], *args: Any) -> Any:
