@@ -249,3 +249,15 @@ def test_sigterm_with_requests_in_flight_on_several_connections(start_server, re
         t.join()
     assert results == [200, 200, 200]
     assert server.wait(10) == 0
+
+
+def test_each_request_runs_in_a_registered_task_and_an_apps_task_factory_is_used(start_server):
+    # corral makes request tasks itself (named, without loop.create_task()'s wrapper)
+    # only while no task factory is set; once the app sets one, that factory decides.
+    server = start_server("asgi_apps:task_facts")
+    with httpx.Client(base_url=server.url) as client:  # one connection, one worker
+        first = client.get("/").json()
+        client.get("/?factory=1")
+        later = client.get("/").json()
+    assert first == {"is_task": True, "name": "corral-asgi-request", "in_all_tasks": True}
+    assert later == {"is_task": True, "name": "made-by-the-app-factory", "in_all_tasks": True}

@@ -335,3 +335,25 @@ async def loaded_gateways(scope: Scope, receive: Receive, send: Send) -> None:
         return await lifespan_noop(receive, send)
     names = sorted(name for name in sys.modules if name.startswith("corral.gateway."))
     await respond(send, "\n".join(names).encode())
+
+
+async def task_facts(scope: Scope, receive: Receive, send: Send) -> None:
+    """The request's own task, and (``?factory=1``) a task factory set from then on."""
+    if scope["type"] == "lifespan":
+        return await lifespan_noop(receive, send)
+    loop = asyncio.get_running_loop()
+    if query(scope).get("factory") == "1" and loop.get_task_factory() is None:
+
+        def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+            task = asyncio.Task(coro, loop=loop, **kwargs)
+            task.set_name("made-by-the-app-factory")
+            return task
+
+        loop.set_task_factory(factory)
+    task = asyncio.current_task()
+    facts = {
+        "is_task": isinstance(task, asyncio.Task),
+        "name": task.get_name() if task else None,
+        "in_all_tasks": task in asyncio.all_tasks(),
+    }
+    await respond(send, json.dumps(facts).encode())

@@ -6,7 +6,7 @@ from corral.http1.exchange cimport H1Exchange
 cdef dict _HEAD_CACHE
 
 cdef class ASGIGateway:
-    cdef public object app, loop, root_path, state, on_done, _create_task
+    cdef public object app, loop, root_path, state, on_done, _get_task_factory
     cdef public Py_ssize_t busy
 
     # Called for every request: C calls instead of attribute lookups (docs/performance.md).
