@@ -261,3 +261,16 @@ def test_each_request_runs_in_a_registered_task_and_an_apps_task_factory_is_used
         later = client.get("/").json()
     assert first == {"is_task": True, "name": "corral-asgi-request", "in_all_tasks": True}
     assert later == {"is_task": True, "name": "made-by-the-app-factory", "in_all_tasks": True}
+
+
+@pytest.mark.parametrize("style", ["await", "task", "gather", "anyio", "abc"])
+def test_send_works_however_the_app_awaits_it(start_server, style):
+    # send() hands the message over at the call and returns an awaitable that is
+    # already complete (a registered Coroutine): tasks, gather and anyio accept it.
+    server = start_server("asgi_apps:send_styles")
+    response = httpx.get(server.url + f"/?style={style}")
+    assert response.status_code == 200
+    expected = f"sent:{style}"
+    if style == "abc":
+        expected += " [true, true, true, true]"
+    assert response.text == expected

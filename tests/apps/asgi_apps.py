@@ -357,3 +357,44 @@ async def task_facts(scope: Scope, receive: Receive, send: Send) -> None:
         "in_all_tasks": task in asyncio.all_tasks(),
     }
     await respond(send, json.dumps(facts).encode())
+
+
+async def send_styles(scope: Scope, receive: Receive, send: Send) -> None:
+    """Sends its response in the way ``?style=`` names: awaited, as tasks, gathered,
+    through an anyio task group, or checked against the awaitable and Coroutine ABCs."""
+    if scope["type"] == "lifespan":
+        return await lifespan_noop(receive, send)
+    import collections.abc
+    import inspect
+
+    import anyio
+
+    style = query(scope).get("style", "await")
+    start = {"type": "http.response.start", "status": 200, "headers": TEXT}
+    body = {"type": "http.response.body", "body": f"sent:{style}".encode()}
+    if style == "task":
+        await asyncio.create_task(send(start))
+        await asyncio.ensure_future(send(body))
+    elif style == "gather":
+        await asyncio.gather(send(start))
+        await asyncio.wait_for(send(body), 5)
+    elif style == "anyio":
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(send, start)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(send, body)
+    elif style == "abc":
+        first = send(start)
+        kinds = (
+            isinstance(first, collections.abc.Coroutine),
+            isinstance(first, collections.abc.Awaitable),
+            inspect.isawaitable(first),
+            asyncio.iscoroutine(first),
+        )
+        await first
+        await first  # awaiting a completed send again returns at once, as a Future would
+        body["body"] += b" " + json.dumps(kinds).encode()
+        await send(body)
+    else:
+        await send(start)
+        await send(body)

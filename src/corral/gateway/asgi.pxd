@@ -14,6 +14,12 @@ cdef class ASGIGateway:
     @cython.locals(raw_path=bytes, root=bytes, rest=bytes)
     cpdef dict scope(self, H1Exchange exchange)
 
+cdef class Sent:
+    pass
+
+cdef object _EXHAUSTED
+cdef Sent SENT
+
 cdef class HTTPCycle:
     cdef public H1Exchange exchange
     cdef public bint started, body_done
