@@ -59,7 +59,7 @@ class ASGIGateway:
         coro = HTTPCycle(exchange).run(self.app, self.scope(exchange))
         if self._get_task_factory() is None:
             # What loop.create_task() does, minus its wrapper and the task's
-            # generated name (together ~2,900 instructions a request).
+            # generated name (~1,680 instructions a request, measured with callgrind).
             task = Task(coro, loop=self.loop, name=TASK_NAME)
         else:  # an app's factory (set at any time, in lifespan for example) decides
             task = self.loop.create_task(coro)
